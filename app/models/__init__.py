@@ -1,0 +1,58 @@
+"""The ORM (Qt-free). Importing this package registers every table."""
+
+from .archive import Archive, Attachment, CatalogueEntry
+from .base import Base
+from .distribution import (
+    CommodityBatch,
+    Delivery,
+    Destruction,
+    FinishedGoodsMovement,
+    Recall,
+    RecallProgress,
+)
+from .integrity import Amendment, AuditEntry, Setting
+from .master import (
+    CriticalControlPoint,
+    Customer,
+    DutyRecord,
+    Enterprise,
+    Equipment,
+    FormulaItem,
+    Material,
+    Person,
+    PlatformCheck,
+    ProcessStep,
+    Product,
+    ProductionLine,
+    ProductSpec,
+    Supplier,
+    SupplierDocument,
+    SupplierEvaluation,
+    SupplierMaterial,
+    TrainingRecord,
+    Warehouse,
+    supplier_document_materials,
+)
+from .production import (
+    AdditiveUse,
+    CCPReading,
+    CleaningRecord,
+    Feeding,
+    IntermediateStorage,
+    PackagingRecord,
+    ProcessRecord,
+    ProductBatch,
+    SterilisationRecord,
+)
+from .quality import Inspection, InspectionItem, RetainedSample
+from .receiving import IncomingInspection, MaterialLot, StockMovement
+from .safety import (
+    EnvironmentReading,
+    EquipmentUpkeep,
+    NearExpiryHandling,
+    StorageConditionRecord,
+    WaterMonitoring,
+    WorkshopCleanliness,
+)
+
+__all__ = [name for name in dir() if not name.startswith("_")]

@@ -1,0 +1,80 @@
+"""Declarative base, shared column types and the mixins every ledger uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# Quantities are exact decimals: a mass balance must add up to the gram.
+Quantity = Numeric(14, 3)
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+str20 = Annotated[str, mapped_column(String(20))]
+str40 = Annotated[str, mapped_column(String(40))]
+str100 = Annotated[str, mapped_column(String(100))]
+str200 = Annotated[str, mapped_column(String(200))]
+text = Annotated[str, mapped_column(Text)]
+qty = Annotated[Decimal, mapped_column(Quantity)]
+date = Annotated[dt.date, mapped_column(Date)]
+datetime = Annotated[dt.datetime, mapped_column(DateTime)]
+flag = Annotated[bool, mapped_column(Boolean, default=False)]
+
+
+def fk(target: str, *, nullable: bool = False, index: bool = True):
+    return mapped_column(ForeignKey(target), nullable=nullable, index=index)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {
+        str: String(200),
+        Decimal: Quantity,
+        dt.date: Date,
+        dt.datetime: DateTime,
+        bool: Boolean,
+    }
+
+    id: Mapped[intpk]
+
+    # The Chinese name of one row of this table, used in messages.
+    __label__ = ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.id}>"
+
+
+class Submittable:
+    """A record that is locked once submitted (R5.1).
+
+    After ``submitted_at`` is set, a change goes through an amendment that
+    keeps the original value, who, when and why.
+    """
+
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime, default=None)
+    submitted_by: Mapped[str | None] = mapped_column(String(40), default=None)
+    # Reference of the paper record a later entry was copied from (R5.1).
+    paper_ref: Mapped[str | None] = mapped_column(String(100), default=None)
+    remarks: Mapped[str | None] = mapped_column(Text, default=None)
+
+    @property
+    def locked(self) -> bool:
+        return self.submitted_at is not None
+
+
+class Recorded:
+    """Who entered a row and when."""
+
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    created_by: Mapped[str] = mapped_column(String(40), default="system")
