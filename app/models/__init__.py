@@ -1,6 +1,6 @@
 """The ORM (Qt-free). Importing this package registers every table."""
 
-from .archive import Archive, Attachment, CatalogueEntry
+from .archive import Archive, ArchiveRecord, Attachment, CatalogueEntry
 from .base import Base
 from .distribution import (
     CommodityBatch,
@@ -31,7 +31,7 @@ from .master import (
     SupplierMaterial,
     TrainingRecord,
     Warehouse,
-    supplier_document_materials,
+    SupplierDocumentMaterial,
 )
 from .production import (
     AdditiveUse,

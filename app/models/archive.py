@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Recorded, fk
@@ -51,6 +51,20 @@ class CatalogueEntry(Base):
     pages: Mapped[int] = mapped_column(default=1)
 
     archive: Mapped[Archive] = relationship(back_populates="entries")
+
+
+class ArchiveRecord(Base):
+    """Which rows an archive holds; what the retention guard and printing read."""
+
+    __tablename__ = "archive_record"
+    __label__ = "档案收录记录"
+    __table_args__ = (
+        UniqueConstraint("archive_id", "table_name", "row_id"),
+        Index("ix_archive_record_row", "table_name", "row_id"),
+    )
+    archive_id: Mapped[int] = fk("archive.id")
+    table_name: Mapped[str] = mapped_column(String(60))
+    row_id: Mapped[int]
 
 
 class Attachment(Recorded, Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Recorded, fk
@@ -29,12 +29,18 @@ class Enterprise(Recorded, Base):
     fonds_code: Mapped[str] = mapped_column(String(10), default="0001")
 
 
-supplier_document_materials = Table(
-    "supplier_document_material",
-    Base.metadata,
-    Column("document_id", ForeignKey("supplier_document.id"), primary_key=True),
-    Column("material_id", ForeignKey("material.id"), primary_key=True, index=True),
-)
+class SupplierDocumentMaterial(Base):
+    """A material a qualification document covers (G§16(5)–(6)).
+
+    A mapped class, not a bare association table, so that every row has an id
+    and falls under the audit log like any other.
+    """
+
+    __tablename__ = "supplier_document_material"
+    __label__ = "证件涵盖物料"
+    __table_args__ = (UniqueConstraint("document_id", "material_id"),)
+    document_id: Mapped[int] = fk("supplier_document.id")
+    material_id: Mapped[int] = fk("material.id")
 
 
 class Supplier(Recorded, Base):
@@ -88,7 +94,10 @@ class SupplierDocument(Recorded, Base):
     scan_id: Mapped[int | None] = fk("attachment.id", nullable=True)
 
     supplier: Mapped[Supplier] = relationship(back_populates="documents")
-    materials: Mapped[list[Material]] = relationship(secondary=supplier_document_materials)
+    covered: Mapped[list[SupplierDocumentMaterial]] = relationship()
+
+    def covers(self, material_id: int) -> bool:
+        return any(link.material_id == material_id for link in self.covered)
 
 
 class PlatformCheck(Recorded, Base):

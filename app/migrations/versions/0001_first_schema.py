@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-22 01:23:53.308561
+Create Date: 2026-11-22
 """
 from alembic import op
 import sqlalchemy as sa
@@ -568,11 +568,14 @@ def upgrade() -> None:
     op.create_table('supplier_document_material',
     sa.Column('document_id', sa.Integer(), nullable=False),
     sa.Column('material_id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['document_id'], ['supplier_document.id'], name=op.f('fk_supplier_document_material_document_id_supplier_document')),
     sa.ForeignKeyConstraint(['material_id'], ['material.id'], name=op.f('fk_supplier_document_material_material_id_material')),
-    sa.PrimaryKeyConstraint('document_id', 'material_id', name=op.f('pk_supplier_document_material'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_supplier_document_material')),
+    sa.UniqueConstraint('document_id', 'material_id', name=op.f('uq_supplier_document_material_document_id'))
     )
     with op.batch_alter_table('supplier_document_material', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_supplier_document_material_document_id'), ['document_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_supplier_document_material_material_id'), ['material_id'], unique=False)
 
     op.create_table('ccp',
@@ -1062,6 +1065,19 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_inspection_reviewer_id'), ['reviewer_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inspection_sampled_at'), ['sampled_at'], unique=False)
 
+    op.create_table('archive_record',
+    sa.Column('archive_id', sa.Integer(), nullable=False),
+    sa.Column('table_name', sa.String(length=60), nullable=False),
+    sa.Column('row_id', sa.Integer(), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['archive_id'], ['archive.id'], name=op.f('fk_archive_record_archive_id_archive')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_archive_record')),
+    sa.UniqueConstraint('archive_id', 'table_name', 'row_id', name=op.f('uq_archive_record_archive_id'))
+    )
+    with op.batch_alter_table('archive_record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_archive_record_archive_id'), ['archive_id'], unique=False)
+        batch_op.create_index('ix_archive_record_row', ['table_name', 'row_id'], unique=False)
+
     op.create_table('catalogue_entry',
     sa.Column('archive_id', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
@@ -1132,6 +1148,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_catalogue_entry_archive_id'))
 
     op.drop_table('catalogue_entry')
+    with op.batch_alter_table('archive_record', schema=None) as batch_op:
+        batch_op.drop_index('ix_archive_record_row')
+        batch_op.drop_index(batch_op.f('ix_archive_record_archive_id'))
+
+    op.drop_table('archive_record')
     with op.batch_alter_table('inspection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_inspection_sampled_at'))
         batch_op.drop_index(batch_op.f('ix_inspection_reviewer_id'))
@@ -1255,6 +1276,7 @@ def downgrade() -> None:
     op.drop_table('ccp')
     with op.batch_alter_table('supplier_document_material', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_supplier_document_material_material_id'))
+        batch_op.drop_index(batch_op.f('ix_supplier_document_material_document_id'))
 
     op.drop_table('supplier_document_material')
     with op.batch_alter_table('product_spec', schema=None) as batch_op:
