@@ -40,6 +40,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    # Importing the services installs the audit and guard listeners on every
+    # Session: no session this module hands out can write around them.
+    import app.services  # noqa: F401
+
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 

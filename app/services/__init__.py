@@ -1,0 +1,4 @@
+"""Business rules (Qt-free). Every function takes a Session and never commits:
+the caller owns the transaction (``with Session.begin() as s: ...``)."""
+
+from . import audit, guards  # noqa: F401  (install the flush listeners)

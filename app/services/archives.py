@@ -1,0 +1,315 @@
+"""R3: file every record in its archive, number archives, keep retention dates.
+
+An archive's catalogue is derived from the records that belong to it; the
+services call ``file_*`` whenever a batch's records change, and the
+catalogue is brought up to date in place (only real changes reach the audit
+log).
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from app.ledgers import ledger
+from app.models import (
+    Archive,
+    ArchiveRecord,
+    CatalogueEntry,
+    CommodityBatch,
+    Enterprise,
+    Person,
+    ProductBatch,
+)
+
+from . import settings
+from .common import now, today
+
+KIND_CODES = {"product": "CP", "commodity": "SP", "warning": "JS", "safety": "AQ"}
+KIND_TITLES = {"product": "产品质量技术档案", "commodity": "商品质量技术档案", "warning": "食品安全警示档案", "safety": "安全管理档案"}
+RETENTION_YEARS = {"D10": 10, "D30": 30, "Y": None}
+ROWS_PER_PAGE = 20
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    month0 = day.month - 1 + months
+    year, month = day.year + month0 // 12, month0 % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def legal_minimum(production_date: dt.date, expiry_date: dt.date | None) -> dt.date:
+    """G§49: six months after the shelf life ends, or two years without one."""
+    if expiry_date is not None:
+        return add_months(expiry_date, 6)
+    return add_months(production_date, 24)
+
+
+def retention_until(code: str, filed_on: dt.date, production_date: dt.date, expiry_date: dt.date | None) -> dt.date | None:
+    """The later of the legal minimum and the end of the 保管期限; None = permanent."""
+    years = RETENTION_YEARS[code]
+    if years is None:
+        return None
+    return max(legal_minimum(production_date, expiry_date), add_months(filed_on, 12 * years))
+
+
+def next_archive_no(session: Session, kind: str, year: int, code: str) -> str:
+    enterprise = session.scalar(select(Enterprise).limit(1))
+    pattern = settings.get(session, "archive_no_pattern")
+    values = {"全宗号": enterprise.fonds_code if enterprise else "0001", "年度": year, "保管期限": code, "类别": KIND_CODES[kind]}
+    prefix = pattern.split("{案卷号")[0].format_map(values)
+    used = session.scalar(select(func.count()).select_from(Archive).where(Archive.archive_no.like(prefix + "%"))) or 0
+    while True:
+        used += 1
+        candidate = pattern.format_map(values | {"案卷号": used})
+        if session.scalar(select(Archive.id).where(Archive.archive_no == candidate)) is None:
+            return candidate
+
+
+def _open_archive(session: Session, kind: str, title: str, production_date: dt.date, expiry: dt.date | None, **links) -> Archive:
+    code = settings.get(session, "retention_codes")[kind]
+    filed_on = today(session)
+    archive = Archive(
+        archive_no=next_archive_no(session, kind, production_date.year, code),
+        kind=kind,
+        title=title,
+        retention_code=code,
+        retention_until=retention_until(code, filed_on, production_date, expiry),
+        **links,
+    )
+    session.add(archive)
+    session.flush()
+    return archive
+
+
+# --------------------------------------------------------------- materials
+
+
+@dataclass(frozen=True)
+class Material:
+    """One material of a volume: the rows of one ledger (or one document)."""
+
+    ledger: str
+    rows: Sequence
+    title: str
+    doc_no: str | None = None
+    pages: int | None = None
+
+
+def _rows(session: Session, ledger_key: str, column: str, value) -> list:
+    model = ledger(ledger_key).model
+    return list(session.scalars(select(model).where(getattr(model, column) == value).order_by(model.id)))
+
+
+def _product_materials(session: Session, batch: ProductBatch) -> list[Material]:
+    from app.models import Inspection
+
+    materials = [Material("product_batch", [batch], f"{batch.product.name}产品批生产记录（批号 {batch.batch_no}）")]
+    for key, column in (
+        ("stock_movement", "batch_id"),
+        ("feeding", "batch_id"),
+        ("additive_use", "batch_id"),
+        ("ccp_reading", "batch_id"),
+        ("process_record", "batch_id"),
+        ("cleaning_record", "batch_id"),
+        ("sterilisation_record", "batch_id"),
+        ("intermediate_storage", "batch_id"),
+        ("packaging_record", "batch_id"),
+    ):
+        rows = _rows(session, key, column, batch.id)
+        if rows:
+            title = "原辅料发放报表" if key == "stock_movement" else ledger(key).title
+            materials.append(Material(key, rows, title))
+    for inspection in session.scalars(
+        select(Inspection).where(Inspection.batch_id == batch.id, Inspection.commodity_batch_id.is_(None)).order_by(Inspection.sampled_at)
+    ):
+        materials.append(_inspection_material(inspection))
+    rows = _rows(session, "retained_sample", "batch_id", batch.id)
+    if rows:
+        materials.append(Material("retained_sample", rows, ledger("retained_sample").title))
+    return materials
+
+
+def _inspection_material(inspection) -> Material:
+    from app.ledgers.choices import INSPECTION_KINDS
+
+    kind = INSPECTION_KINDS.get(inspection.kind, inspection.kind)
+    pages = 1 + max(0, math.ceil((len(inspection.items) - 15) / 25))
+    return Material("inspection", [inspection], f"{kind}检验报告", inspection.report_no, pages)
+
+
+def _responsible(session: Session, rows: Sequence) -> str:
+    """责任者: the people named on the rows, else the enterprise."""
+    people_fields = {
+        f.name for key in {r.__table__.name for r in rows} for f in ledger(key).fields
+        if f.lookup is not None and f.lookup.ledger == "person"
+    }
+    ids: list[int] = []
+    for row in rows:
+        for name in sorted(people_fields):
+            value = getattr(row, name, None)
+            if value is not None and value not in ids:
+                ids.append(value)
+    names = [session.get(Person, pid).name for pid in ids[:3]]
+    if names:
+        return "、".join(names) + ("等" if len(ids) > 3 else "")
+    enterprise = session.scalar(select(Enterprise).limit(1))
+    return enterprise.name if enterprise else ""
+
+
+def _row_date(row) -> dt.date | None:
+    declaration = ledger(row.__table__.name)
+    value = getattr(row, declaration.date_field) if declaration.date_field else None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+def _sync(session: Session, archive: Archive, materials: list[Material]) -> None:
+    wanted_records = {(row.__table__.name, row.id) for m in materials for row in m.rows}
+    have = {(r.table_name, r.row_id): r for r in session.scalars(select(ArchiveRecord).where(ArchiveRecord.archive_id == archive.id))}
+    for key in sorted(wanted_records - have.keys()):
+        session.add(ArchiveRecord(archive_id=archive.id, table_name=key[0], row_id=key[1]))
+    entries = {e.seq: e for e in session.scalars(select(CatalogueEntry).where(CatalogueEntry.archive_id == archive.id))}
+    for seq, material in enumerate(materials, start=1):
+        dates = [d for d in (_row_date(r) for r in material.rows) if d is not None]
+        values = dict(
+            ledger=material.ledger,
+            record_ids=",".join(str(r.id) for r in material.rows),
+            doc_no=material.doc_no,
+            title=material.title,
+            responsible=_responsible(session, material.rows),
+            date=min(dates) if dates else None,
+            pages=material.pages or max(1, math.ceil(len(material.rows) / ROWS_PER_PAGE)),
+        )
+        entry = entries.pop(seq, None)
+        if entry is None:
+            session.add(CatalogueEntry(archive_id=archive.id, seq=seq, **values))
+        else:
+            for name, value in values.items():
+                if getattr(entry, name) != value:
+                    setattr(entry, name, value)
+    for surplus in entries.values():
+        session.delete(surplus)
+    session.flush()
+
+
+# ------------------------------------------------------------------- filing
+
+
+def product_archive(session: Session, batch: ProductBatch) -> Archive | None:
+    return session.scalar(select(Archive).where(Archive.kind == "product", Archive.product_batch_id == batch.id))
+
+
+def file_product_batch(session: Session, batch: ProductBatch) -> Archive:
+    """R3.1: one product archive per product batch, kept up to date."""
+    archive = product_archive(session, batch)
+    if archive is None:
+        title = f"{batch.product.name} 批号{batch.batch_no} {KIND_TITLES['product']}"
+        archive = _open_archive(session, "product", title, batch.production_date, batch.expiry_date, product_batch_id=batch.id)
+    elif batch.expiry_date is not None:
+        _keep_retention(session, archive, batch.production_date, batch.expiry_date)
+    _sync(session, archive, _product_materials(session, batch))
+    return archive
+
+
+def _keep_retention(session: Session, archive: Archive, production: dt.date, expiry: dt.date | None) -> None:
+    """A retention date only ever moves later (the expiry may be set after filing)."""
+    if archive.retention_until is None:
+        return
+    wanted = retention_until(archive.retention_code, archive.created_at.date(), production, expiry)
+    if wanted is not None and wanted > archive.retention_until:
+        archive.retention_until = wanted
+
+
+def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive:
+    """R3.2: the commodity archive, citing its product archive through an index."""
+    from app.models import Delivery, FinishedGoodsMovement, Inspection
+
+    cited = file_product_batch(session, commodity.product_batch)
+    archive = session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
+    if archive is None:
+        product = commodity.product_batch.product
+        title = f"{product.name} {commodity.spec.spec} 批次{commodity.lot_code} {KIND_TITLES['commodity']}"
+        archive = _open_archive(
+            session, "commodity", title, commodity.production_date, commodity.expiry_date,
+            commodity_batch_id=commodity.id, product_batch_id=commodity.product_batch_id, cites_archive_id=cited.id,
+        )
+    materials = [Material("commodity_batch", [commodity], f"商品批次包装记录（{commodity.lot_code}）")]
+    for inspection in session.scalars(select(Inspection).where(Inspection.commodity_batch_id == commodity.id).order_by(Inspection.sampled_at)):
+        materials.append(_inspection_material(inspection))
+    for model, key in ((FinishedGoodsMovement, "finished_goods_movement"), (Delivery, "delivery")):
+        rows = list(session.scalars(select(model).where(model.commodity_batch_id == commodity.id).order_by(model.id)))
+        if rows:
+            materials.append(Material(key, rows, ledger(key).title))
+    _sync(session, archive, materials)
+    return archive
+
+
+def file_warning(session: Session, batch: ProductBatch) -> Archive:
+    """R3.3: one warning archive per non-conforming or recalled batch."""
+    from app.models import Destruction, Inspection, Recall, RecallProgress
+
+    archive = session.scalar(select(Archive).where(Archive.kind == "warning", Archive.product_batch_id == batch.id))
+    if archive is None:
+        title = f"{batch.product.name} 批号{batch.batch_no} {KIND_TITLES['warning']}"
+        archive = _open_archive(
+            session, "warning", title, batch.production_date, batch.expiry_date,
+            product_batch_id=batch.id, cites_archive_id=file_product_batch(session, batch).id,
+        )
+    materials: list[Material] = []
+    for inspection in session.scalars(
+        select(Inspection).where(Inspection.batch_id == batch.id, Inspection.conclusion == "fail").order_by(Inspection.sampled_at)
+    ):
+        materials.append(_inspection_material(inspection))
+    recalls = list(session.scalars(select(Recall).where(Recall.product_batch_id == batch.id).order_by(Recall.id)))
+    if recalls:
+        materials.append(Material("recall", recalls, ledger("recall").title))
+        progress = list(session.scalars(select(RecallProgress).where(RecallProgress.recall_id.in_([r.id for r in recalls])).order_by(RecallProgress.id)))
+        if progress:
+            materials.append(Material("recall_progress", progress, ledger("recall_progress").title))
+    destructions = list(session.scalars(select(Destruction).where(Destruction.product_batch_id == batch.id).order_by(Destruction.id)))
+    if destructions:
+        materials.append(Material("destruction", destructions, ledger("destruction").title))
+    _sync(session, archive, materials)
+    return archive
+
+
+SAFETY_LEDGERS = (
+    "water_monitoring",
+    "equipment_upkeep",
+    "workshop_cleanliness",
+    "storage_condition_record",
+    "near_expiry_handling",
+    "environment_reading",
+)
+
+
+def file_safety_month(session: Session, year: int, month: int) -> Archive:
+    """R3.8: the safety-management records of one month, as one archive."""
+    period = f"{year:04d}-{month:02d}"
+    first = dt.date(year, month, 1)
+    last = dt.date(year, month, calendar.monthrange(year, month)[1])
+    archive = session.scalar(select(Archive).where(Archive.kind == "safety", Archive.period == period))
+    if archive is None:
+        archive = _open_archive(session, "safety", f"{year}年{month}月 {KIND_TITLES['safety']}", last, None, period=period)
+    materials = []
+    for key in SAFETY_LEDGERS:
+        declaration = ledger(key)
+        model, column = declaration.model, getattr(declaration.model, declaration.date_field)
+        upper = last + dt.timedelta(days=1)
+        rows = list(session.scalars(select(model).where(column >= first, column < upper).order_by(column, model.id)))
+        if rows:
+            materials.append(Material(key, rows, f"{declaration.title}（{period}）"))
+    _sync(session, archive, materials)
+    return archive
+
+
+def close(session: Session, archive: Archive) -> None:
+    if archive.status != "closed":
+        archive.status = "closed"
+        archive.closed_at = now(session)
+        session.flush()

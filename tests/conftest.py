@@ -1,0 +1,81 @@
+"""Shared fixtures: every service test runs on SQLite and on the live PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Data folders and settings of a test run never touch the real ones.
+_HOME = tempfile.mkdtemp(prefix="foodarchive-test-home-")
+for _var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
+    os.environ[_var] = _HOME if _var == "HOME" else os.path.join(_HOME, _var.lower())
+os.environ.pop("FOODARCHIVE_DB", None)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import uuid  # noqa: E402
+
+import pytest  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from app.db import make_engine, upgrade  # noqa: E402
+import app.services  # noqa: E402,F401  (the audit and guard listeners)
+
+PG_SERVER = os.environ.get("FOODARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _postgres_database():
+    """Create a database of our own on the live server; None if there is no server."""
+    admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            name = f"foodarchive_test_{uuid.uuid4().hex[:10]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 — any failure means no usable server
+        admin.dispose()
+        if os.environ.get("CI"):
+            raise RuntimeError(f"CI needs the PostgreSQL server at {PG_SERVER}: {exc}") from exc
+        return None, None, None
+    url = admin.url.set(database=name)
+    return admin, name, url
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def engine(request, tmp_path_factory):
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "test.db"
+        eng = make_engine(f"sqlite:///{path}")
+        upgrade(eng)
+        yield eng
+        eng.dispose()
+        return
+    admin, name, url = _postgres_database()
+    if admin is None:
+        pytest.skip("no PostgreSQL server reachable (CI requires one)")
+    eng = make_engine(url.render_as_string(hide_password=False))
+    upgrade(eng)
+    yield eng
+    eng.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def session(engine):
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
+    s.info["actor"] = "tester"
+    try:
+        yield s
+    finally:
+        s.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'cli.db'}"
