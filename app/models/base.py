@@ -68,6 +68,10 @@ class Submittable:
     paper_ref: Mapped[str | None] = mapped_column(String(100), default=None)
     remarks: Mapped[str | None] = mapped_column(Text, default=None)
 
+    # Columns the services keep current after submission (running stock,
+    # status): they are bookkeeping, not the signed content of the record.
+    live_columns: frozenset[str] = frozenset()
+
     @property
     def locked(self) -> bool:
         return self.submitted_at is not None

@@ -18,6 +18,7 @@ class CommodityBatch(Submittable, Recorded, Base):
 
     __tablename__ = "commodity_batch"
     __label__ = "商品批次包装记录"
+    live_columns = frozenset({"units_on_hand", "status", "released_at", "released_by", "certificate_no"})
     lot_code: Mapped[str] = mapped_column(String(40), unique=True)
     product_batch_id: Mapped[int] = fk("product_batch.id")
     spec_id: Mapped[int] = fk("product_spec.id")
@@ -65,6 +66,7 @@ class Delivery(Submittable, Recorded, Base):
 
     __tablename__ = "delivery"
     __label__ = "出厂销售记录"
+    live_columns = frozenset({"confirmed", "confirmation_no"})
     delivery_no: Mapped[str] = mapped_column(String(40), unique=True)
     commodity_batch_id: Mapped[int] = fk("commodity_batch.id")
     customer_id: Mapped[int] = fk("customer.id")
@@ -87,6 +89,7 @@ class Recall(Submittable, Recorded, Base):
 
     __tablename__ = "recall"
     __label__ = "召回记录"
+    live_columns = frozenset({"status"})
     recall_no: Mapped[str] = mapped_column(String(40), unique=True)
     product_batch_id: Mapped[int] = fk("product_batch.id")
     started_on: Mapped[dt.date]

@@ -18,6 +18,7 @@ class ProductBatch(Submittable, Recorded, Base):
 
     __tablename__ = "product_batch"
     __label__ = "产品批生产记录"
+    live_columns = frozenset({"quantity_on_hand", "status"})
     batch_no: Mapped[str] = mapped_column(String(40), unique=True)
     product_id: Mapped[int] = fk("product.id")
     line_id: Mapped[int | None] = fk("production_line.id", nullable=True)

@@ -136,7 +136,7 @@ def _product_materials(session: Session, batch: ProductBatch) -> list[Material]:
 
 
 def _inspection_material(inspection) -> Material:
-    from app.ledgers.choices import INSPECTION_KINDS
+    from app.ledgers.choices import INSPECTION_KIND as INSPECTION_KINDS
 
     kind = INSPECTION_KINDS.get(inspection.kind, inspection.kind)
     pages = 1 + max(0, math.ceil((len(inspection.items) - 15) / 25))

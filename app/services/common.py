@@ -36,13 +36,14 @@ def fail(field: str, label: str, message: str) -> ValidationError:
 def create(session: Session, ledger_key: str, values: Mapping[str, object], **computed):
     """Validate ``values`` through the ledger's declaration and add a new row.
 
-    ``computed`` are values the service sets itself (balances, statuses);
-    they are not validated as user input.
+    ``computed`` are values the service sets itself (balances, statuses); they
+    override whatever the caller passed under the same names.
     """
     declaration = ledger(ledger_key)
-    cleaned = declaration.clean({k: v for k, v in values.items() if k not in computed})
-    cleaned.update(computed)
-    obj = declaration.model(**{k: v for k, v in cleaned.items()}, created_by=actor(session))
+    cleaned = declaration.clean({**values, **computed})
+    if hasattr(declaration.model, "created_by"):
+        cleaned["created_by"] = actor(session)
+    obj = declaration.model(**cleaned)
     session.add(obj)
     session.flush()
     return obj

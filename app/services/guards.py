@@ -34,6 +34,15 @@ def describe(obj) -> str:
     return f"{type(obj).__label__}「{number or obj.id}」"
 
 
+def _changed_content(obj: Submittable) -> list[str]:
+    state = sa_inspect(obj)
+    return [
+        attr.key
+        for attr in state.mapper.column_attrs
+        if attr.key not in obj.live_columns and state.attrs[attr.key].history.has_changes()
+    ]
+
+
 def _was_locked(obj: Submittable) -> bool:
     history = sa_inspect(obj).attrs.submitted_at.history
     before = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else None)
@@ -52,8 +61,8 @@ def _enforce(session: Session, _flush_context, _instances) -> None:
         if (
             isinstance(obj, Submittable)
             and id(obj) not in allowed
-            and session.is_modified(obj, include_collections=False)
             and _was_locked(obj)
+            and _changed_content(obj)
         ):
             raise RecordLocked(f"{describe(obj)}已提交锁定，不能直接修改；请使用“更正”并说明理由")
     for obj in session.deleted:

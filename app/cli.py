@@ -1,0 +1,154 @@
+"""Headless commands; every one is usable from a scheduled task.
+
+Exit code 0 on success; on error, non-zero with a one-line message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable
+
+from app import __version__
+from app.errors import UserError
+
+log = logging.getLogger("cli")
+
+
+def _open(args):
+    from app.db import open_database
+    from app.paths import db_url_from
+
+    url = db_url_from(args.db)
+    engine, Session = open_database(url)
+    return engine, Session
+
+
+def cmd_init(args) -> int:
+    engine, _ = _open(args)
+    print(f"数据库已就绪：{engine.url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from app.services import demo
+
+    engine, Session = _open(args)
+    with Session.begin() as session:
+        session.info["actor"] = "demo"
+        summary = demo.load(session)
+    print("演示工厂已载入：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from app.services import audit
+
+    engine, _ = _open(args)
+    with engine.connect() as connection:
+        findings = audit.verify(connection)
+    if not findings:
+        print("校验通过：审计日志完整，所有记录与日志一致")
+        return 0
+    for finding in findings:
+        print(finding.message)
+    print(f"校验未通过：发现 {len(findings)} 处问题", file=sys.stderr)
+    return 1
+
+
+def cmd_trace(args) -> int:
+    from app.services import trace
+
+    _, Session = _open(args)
+    with Session() as session:
+        result = trace.trace(session, args.number, args.direction)
+        if args.json:
+            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+        else:
+            print("\n".join(result.summary_lines()))
+    return 0
+
+
+def cmd_export_json(args) -> int:
+    from app.services import transfer
+
+    engine, _ = _open(args)
+    with engine.connect() as connection:
+        transfer.write_archive(connection, args.file)
+    print(f"已导出：{args.file}")
+    return 0
+
+
+def cmd_import_json(args) -> int:
+    from app.services import transfer
+
+    data = transfer.read_archive(args.file)
+    engine, _ = _open(args)
+    with engine.begin() as connection:
+        counts = transfer.import_archive(connection, data)
+    print(f"已导入 {sum(counts.values())} 行（{len([c for c in counts.values() if c])} 张表）")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="foodarchive",
+        description="食品质量技术档案（一品一批一建档）命令行工具",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--db", metavar="PATH_OR_URL",
+        help="数据库文件路径或 SQLAlchemy URL（默认：环境变量 FOODARCHIVE_DB，否则用户数据目录中的 foodarchive.db）",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        p.set_defaults(func=func)
+        return p
+
+    add("init", cmd_init, "创建数据库或升级到最新结构")
+    add("demo", cmd_demo, "载入演示工厂（上海一家豆制品厂）的数据")
+    add("verify", cmd_verify, "校验审计日志与数据是否一致（发现软件之外的修改）")
+    p = add("trace", cmd_trace, "正向或反向追溯一个批号、商品批次、供应商批号或销售单号")
+    p.add_argument("direction", choices=["forward", "backward"], help="forward 正向（到客户），backward 反向（到供应商）")
+    p.add_argument("number", metavar="LOT_OR_BATCH_NO", help="批号或单号")
+    p.add_argument("--json", action="store_true", help="以 JSON 输出")
+    p = add("export-json", cmd_export_json, "把全部档案数据导出为 JSON 文件")
+    p.add_argument("file", metavar="FILE")
+    p = add("import-json", cmd_import_json, "把 JSON 文件导入空数据库（全部成功或全部不导入）")
+    p.add_argument("file", metavar="FILE")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from app import log as app_log
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    log_path = app_log.setup()
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"错误：{exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("已取消", file=sys.stderr)
+        return 130
+    except OSError as exc:
+        log.exception("environment problem")
+        print(f"错误：{exc.strerror or exc}（{getattr(exc, 'filename', '') or ''}）", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 — a bug: log it whole, say one line
+        log.exception("unexpected error in %s", args.command)
+        print(f"内部错误：{type(exc).__name__}: {exc}（详情见日志 {log_path}）", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
