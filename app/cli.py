@@ -128,10 +128,11 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = build_parser()
     args = parser.parse_args(argv)
-    if not getattr(args, "func", None):
-        parser.print_help()
-        return 0
     log_path = app_log.setup()
+    if not getattr(args, "func", None):
+        # Until the desktop window exists, starting the application means: the
+        # database is created and migrated, and the commands are listed.
+        args.func = lambda a: cmd_init(a) or parser.print_help() or 0
     try:
         return args.func(args)
     except UserError as exc:
