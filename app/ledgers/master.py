@@ -1,0 +1,193 @@
+"""R1 master data (基础数据): the enterprise, qualified suppliers, materials,
+products with formulas, process and CCPs, people, plant and customers."""
+
+from __future__ import annotations
+
+from app.ledgers.base import register
+from app.models import (
+    CriticalControlPoint, Customer, DutyRecord, Enterprise, Equipment, FormulaItem, Material, Person,
+    PlatformCheck, ProcessStep, Product, ProductionLine, ProductSpec, Supplier, SupplierDocument,
+    SupplierDocumentMaterial, SupplierEvaluation, SupplierMaterial, TrainingRecord, Warehouse,
+)
+
+from . import choices as c
+from . import validators as v
+from .choices import (
+    attachment, count, day, declare, flag, line, material, note, pick, product, qty, ref, text,
+)
+
+GROUP = "基础数据"
+
+
+def master(model: type, fields: list, **options):
+    """Master data: no archive, no signatures, one navigation group."""
+    return declare(model, GROUP, fields, **options)
+
+
+def coded(what: str, code_word: str = "编号", code_width: int = 10, name_width: int = 16):
+    """The code and the name a row of master data is known by."""
+    return [text("code", what + code_word, code_width, True), text("name", what + "名称", name_width, True)]
+
+
+def shelf_life(help: str | None = None):
+    return count("shelf_life_days", "保质期（天）", required=False, help=help)
+
+
+register(
+    master(Enterprise, [
+        *c.party("企业名称", code_required=True),
+        text("licence_no", "食品生产许可证编号", 18, True, validators=(v.food_licence,)),
+        text("legal_representative", "法定代表人", 10),
+        text("quality_manager", "质量负责人", 10),
+        text("platform_id", "追溯平台企业编号", 16),
+        text("fonds_code", "全宗号", 8, True, help="档号的第一段，默认 0001"),
+    ], number="name"),
+    master(Supplier, [
+        *c.party("供货者名称"),
+        pick("status", "供方状态", c.SUPPLIER_STATUS, required=False),
+        day("qualified_on", "评定合格日期", required=False),
+        text("qualified_by", "评定人", 10),
+    ], title="合格供方名录", date="qualified_on", number="name"),
+    master(SupplierMaterial, [
+        c.supplier(),
+        material(),
+        text("spec", "规格", 16),
+        note("quality_requirements", "质量要求"),
+    ], title="供应产品清单"),
+    master(SupplierDocument, [
+        c.supplier(),
+        pick("kind", "证件类型", c.DOCUMENT_KIND),
+        text("number", "证件编号", 20, True),
+        text("issuer", "发证机关", 16),
+        day("valid_from", "有效期起", required=False),
+        day("valid_to", "有效期至", required=False),
+        note("scope", "许可范围（产品明细）"),
+        attachment("scan_id", "证件扫描件"),
+    ], title="供应商资质证件", date="valid_to", number="number"),
+    master(SupplierDocumentMaterial, [
+        ref("document_id", "证件编号", "supplier_document", "number", True, 20),
+        material(),
+        ],
+    ),
+    master(PlatformCheck, [
+        c.supplier(),
+        text("platform", "查证平台", 20, True),
+        text("column_name", "栏目", 16),
+        day("checked_on", "查询日期"),
+        note("result", "查询结果", required=True),
+        attachment("screenshot_id", "查询截图"),
+        text("checked_by", "查询人", 10),
+    ], date="checked_on"),
+    master(SupplierEvaluation, [
+        c.supplier(),
+        day("evaluated_on", "评价日期"),
+        qty("score", "评分", required=False, check=v.not_negative),
+        note("conclusion", "评价结论", required=True),
+        text("evaluator", "评价人", 10),
+    ], title="供应商评价记录", date="evaluated_on"),
+    master(Material, [
+        *coded("物料", "编码", 12, 20),
+        pick("category", "物料类别", c.MATERIAL_CATEGORY),
+        text("spec", "规格", 16),
+        c.unit("计量单位"),
+        text("standard", "执行标准", 20),
+        flag("is_imported", "进口"),
+        flag("is_gmo", "列入转基因目录"),
+        flag("needs_quarantine", "需检疫肉类"),
+        flag("is_bulk", "批量购进分量使用", help="动态台账，零库存结清"),
+        text("additive_limit", "食品添加剂最大使用量", 20),
+        shelf_life(),
+    ], title="物料信息", number="code"),
+    master(Product, [
+        *coded("产品", "编码", 12, 20),
+        pick("kind", "产品类型", c.PRODUCT_KIND),
+        text("standard", "执行标准", 20),
+        note("standard_content", "标准内容", width=40),
+        note("ingredients", "配料表", width=40),
+        note("process_description", "生产工艺", width=40),
+        shelf_life(help="未标明保质期的留空（档案至少保存二年）"),
+        pick("storage_condition", "贮存条件", c.STORAGE_CONDITION),
+        text("storage_range", "贮存温度范围", 12),
+        text("brand", "品牌（商标）", 12),
+        attachment("label_image_id", "标签图样"),
+    ], title="产品信息", number="code"),
+    master(ProductSpec, [
+        product(),
+        text("spec", "规格", 12, True),
+        qty("net_content", "净含量", help="每件所含产品的量，以产品的计量单位（kg）计"),
+        text("gtin", "商品条码（GTIN）", 14, validators=(v.gtin,)),
+    ], number="spec"),
+    master(FormulaItem, [
+        product(),
+        material(required=False),
+        product("component_product_id", "配料产品（半成品、中间产品）", required=False),
+        qty("proportion", "配比（%）"),
+    ], title="产品配方"),
+    master(ProcessStep, [
+        product(),
+        count("seq", "工序序号"),
+        text("name", "工序名称", 16, True),
+        note("description", "工艺要求"),
+        pick("sterilisation_method", "杀菌方法", c.STERILISATION_METHOD, required=False),
+    ], title="工艺流程", number="name"),
+    master(CriticalControlPoint, [
+        product(),
+        ref("step_id", "所在工序", "process_step", "name", False, 16),
+        text("name", "关键控制点名称", 16, True),
+        text("controlled_item", "关键控制项目", 16, True),
+        text("parameter", "工艺参数", 12, True),
+        qty("lower_limit", "关键限值下限", required=False, check=None),
+        qty("upper_limit", "关键限值上限", required=False, check=None),
+        c.unit(),
+        text("frequency", "监控频率", 12),
+        note("corrective_action", "纠偏措施"),
+    ], number="name"),
+    master(Person, [
+        text("employee_no", "工号", 10, True),
+        text("name", "姓名", 10, True),
+        pick("post", "岗位", c.POST),
+        text("team", "班组", 10),
+        note("qualifications", "资格（职称、证书）"),
+        text("health_cert_no", "健康证编号", 16),
+        day("health_cert_valid_to", "健康证有效期至", required=False),
+        flag("active", "在职"),
+    ], title="人员信息", number="employee_no"),
+    master(TrainingRecord, [
+        c.person("person_id", "培训人员"),
+        day("trained_on", "培训日期"),
+        text("topic", "培训内容", 24, True),
+        qty("hours", "学时", required=False),
+        text("result", "考核结果", 10),
+    ], date="trained_on"),
+    master(DutyRecord, [
+        c.person("person_id", "在岗人员"),
+        day("duty_date", "在岗日期"),
+        text("shift", "班次", 8, True),
+        line(),
+    ], date="duty_date"),
+    master(ProductionLine, [
+        *coded("生产线"),
+        flag("automated", "自动化生产线"),
+    ], number="code"),
+    master(Warehouse, [
+        *coded("仓库"),
+        pick("kind", "仓库类型", c.WAREHOUSE_KIND),
+        pick("storage_condition", "贮存条件", c.STORAGE_CONDITION),
+        qty("temperature_min", "温度下限（℃）", required=False, check=None),
+        qty("temperature_max", "温度上限（℃）", required=False, check=None),
+        qty("humidity_max", "湿度上限（%RH）", required=False, check=v.not_negative),
+        text("monitoring_device", "温湿度监控设备", 16),
+    ], number="code"),
+    master(Equipment, [
+        *coded("设备"),
+        text("model", "规格型号", 16),
+        line("所属生产线"),
+        text("monitoring_device", "监控设备", 16),
+    ], title="设备台账", number="code"),
+    master(
+        Customer,
+        c.party("购货者名称", phone_required=True),
+        title="购货者名录",
+        number="name",
+    ),
+)
