@@ -75,8 +75,13 @@ def cmd_export_json(args) -> int:
     from app.services import transfer
 
     engine, _ = _open(args)
+    # One snapshot: rows and audit log must agree even while other PCs write.
+    isolation = "REPEATABLE READ" if engine.dialect.name == "postgresql" else None
     with engine.connect() as connection:
-        transfer.write_archive(connection, args.file)
+        if isolation:
+            connection = connection.execution_options(isolation_level=isolation)
+        with connection.begin():
+            transfer.write_archive(connection, args.file)
     print(f"已导出：{args.file}")
     return 0
 

@@ -56,6 +56,11 @@ def _today(session: Session) -> dt.date:
 
 @event.listens_for(Session, "before_flush")
 def _enforce(session: Session, _flush_context, _instances) -> None:
+    actor = session.info.get("actor")
+    for obj in session.new:
+        # A row names who entered it even when built without the services.
+        if actor and getattr(obj, "created_by", actor) in (None, "system"):
+            obj.created_by = actor
     allowed = amending(session)
     for obj in session.dirty:
         if (

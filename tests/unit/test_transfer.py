@@ -1,0 +1,307 @@
+"""Whole-archive JSON export and import: exact round trip, all-or-nothing import."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import uuid
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import Engine
+
+from app.db import make_engine, make_sessionmaker, upgrade
+from app.errors import UserError
+from app.models import (
+    Archive,
+    Attachment,
+    Base,
+    Customer,
+    Material,
+    Person,
+    Product,
+    ProductSpec,
+    Setting,
+    Warehouse,
+)
+from app.services import audit
+from app.services.transfer import (
+    FORMAT,
+    VERSION,
+    ImportFailed,
+    RowError,
+    export_archive,
+    import_archive,
+    read_archive,
+    write_archive,
+)
+
+CONTENT = bytes(range(256)) + "标签图片".encode()
+
+
+@pytest.fixture(scope="module")
+def new_database(engine, tmp_path_factory):
+    """A factory of fresh, empty, upgraded databases of the ``engine`` fixture's dialect."""
+    made: list[tuple[Engine, str | None]] = []
+    admin = None
+    if engine.dialect.name == "postgresql":
+        admin = create_engine(engine.url, isolation_level="AUTOCOMMIT")
+
+    def make() -> Engine:
+        if admin is None:
+            name, url = None, f"sqlite:///{tmp_path_factory.mktemp('transfer') / 'archive.db'}"
+        else:
+            name = f"foodarchive_transfer_{uuid.uuid4().hex[:10]}"
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = engine.url.set(database=name).render_as_string(hide_password=False)
+        made.append((new := make_engine(url), name))
+        upgrade(new)
+        return new
+
+    yield make
+    for new, name in made:
+        new.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    if admin is not None:
+        admin.dispose()
+
+
+def _fill(engine: Engine) -> None:
+    """A small, varied data set written through the application's sessions."""
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as s:
+        s.info["actor"] = "质量负责人"
+        scan = Attachment(filename="标签.png", media_type="image/png", sha256="0" * 64, content=CONTENT)
+        s.add(scan)
+        s.add(Person(employee_no="E001", name="张三", post="quality",
+                     health_cert_valid_to=dt.date(2027, 3, 31)))
+        s.add(Person(employee_no="E002", name="李四", post="storage", active=False))
+        s.add(Customer(name="上海某超市", address="上海市浦东新区", phone="021-12345678"))
+        s.add(Material(code="M001", name="牛肉", category="raw", is_imported=True))
+        s.add(Warehouse(code="W1", name="冷库", kind="finished", temperature_min=Decimal("-18.5"),
+                        temperature_max=Decimal("12345678901.125"), humidity_max=None))
+        s.add(Setting(key="mass_balance_tolerance", value='"0.02"'))
+        s.flush()
+        product = Product(code="P001", name="五香牛肉干", kind="finished", shelf_life_days=180,
+                          label_image_id=scan.id)
+        s.add(product)
+        s.flush()
+        s.add(ProductSpec(product_id=product.id, spec="250g/袋", net_content=Decimal("0.250")))
+        first = Archive(archive_no="0001-2026-D10-001", kind="safety", title="安全管理档案", retention_code="D10",
+                        period="2026-01", retention_until=dt.date(2036, 12, 31))
+        s.add(first)
+        s.flush()
+        later = Archive(archive_no="0001-2026-D10-002", kind="safety", title="安全管理档案（续）",
+                        retention_code="D10", closed_at=dt.datetime(2026, 2, 1, 8, 30, 15, 123456))
+        s.add(later)
+        s.flush()
+        first.cites_archive_id = later.id  # a row that cites a later row of its own table
+    with sessions.begin() as s:  # updates and a delete in the audit log too
+        s.scalars(select(Customer)).one().phone = "021-87654321"
+        s.delete(s.scalars(select(Person).where(Person.employee_no == "E002")).one())
+
+
+@pytest.fixture(scope="module")
+def source(new_database) -> Engine:
+    """A database holding the data set; tests only read it."""
+    engine = new_database()
+    _fill(engine)
+    return engine
+
+
+@pytest.fixture
+def data(source) -> dict:
+    """A fresh export of ``source`` that a test may spoil."""
+    return _export(source)
+
+
+def _export(engine: Engine) -> dict:
+    with engine.connect() as connection:
+        return export_archive(connection)
+
+
+def _content(data: dict) -> dict:
+    return {key: value for key, value in data.items() if key != "exported_at"}
+
+
+def _rows_in(engine: Engine) -> int:
+    with engine.connect() as connection:
+        tables = Base.metadata.sorted_tables
+        return sum(connection.scalar(select(func.count()).select_from(t)) for t in tables)
+
+
+def _cell(data: dict, table: str, row_number: int, column: str) -> tuple[list, int]:
+    block = data["tables"][table]
+    return block["rows"][row_number - 1], block["columns"].index(column)
+
+
+def _set(data: dict, table: str, row_number: int, column: str, value: object) -> None:
+    row, index = _cell(data, table, row_number, column)
+    row[index] = value
+
+
+def _import_fails(engine: Engine, data: dict) -> ImportFailed:
+    with engine.connect() as connection:
+        with pytest.raises(ImportFailed) as info:
+            import_archive(connection, data)
+        connection.rollback()
+    assert _rows_in(engine) == 0
+    return info.value
+
+
+def test_export_holds_every_table_in_dependency_order(data):
+    assert data["format"] == FORMAT and data["version"] == VERSION
+    assert data["schema_revision"] == "0001"
+    assert list(data["tables"]) == [t.name for t in Base.metadata.sorted_tables]
+    row, index = _cell(data, "warehouse", 1, "temperature_max")
+    assert row[index] == "12345678901.125"
+    assert row[_cell(data, "warehouse", 1, "humidity_max")[1]] is None
+    row, index = _cell(data, "material", 1, "is_imported")
+    assert row[index] is True
+    actions = [r[_cell(data, "audit_log", 1, "action")[1]] for r in data["tables"]["audit_log"]["rows"]]
+    assert {"insert", "update", "delete"} <= set(actions)
+    _row, index = _cell(data, "person", 1, "employee_no")
+    assert [r[index] for r in data["tables"]["person"]["rows"]] == ["E001"]  # E002 was deleted
+
+
+def test_round_trip_is_exact_and_verifies(new_database, source, tmp_path):
+    path = tmp_path / "全部档案.json"
+    with source.connect() as connection:
+        written = write_archive(connection, path)
+    assert "五香牛肉干" in path.read_text(encoding="utf-8")
+    assert [p.name for p in tmp_path.iterdir() if p.suffix == ".tmp"] == []
+    first = _export(source)
+    data = read_archive(path)
+    assert _content(data) == _content(first)
+
+    target = new_database()
+    with target.begin() as connection:
+        counts = import_archive(connection, data)
+    assert counts == written
+    assert counts["person"] == 1 and counts["archive"] == 2 and counts["audit_log"] > 10
+    assert _content(_export(target)) == _content(first)
+    with target.connect() as connection:
+        assert audit.verify(connection) == []
+        assert connection.scalar(select(Attachment.content)) == CONTENT
+
+    # The application carries on where the archive stopped: ids and the chain.
+    with make_sessionmaker(target).begin() as s:
+        customer = Customer(name="北京某商店", address="北京市", phone="010-1234567")
+        s.add(customer)
+        s.flush()
+        assert customer.id == 2
+    with target.connect() as connection:
+        assert audit.verify(connection) == []
+
+
+def test_sqlite_archive_moves_to_another_database(new_database, tmp_path):
+    source = make_engine(f"sqlite:///{tmp_path / 'source.db'}")
+    upgrade(source)
+    _fill(source)
+    first = _export(source)
+    source.dispose()
+    target = new_database()
+    with target.begin() as connection:
+        import_archive(connection, json.loads(json.dumps(first)))
+    assert _content(_export(target)) == _content(first)
+    with target.connect() as connection:
+        assert audit.verify(connection) == []
+
+
+def test_bad_rows_are_listed_and_nothing_is_written(new_database, data):
+    _set(data, "person", 1, "health_cert_valid_to", "2026-13-45")
+    _set(data, "customer", 1, "name", None)
+    failed = _import_fails(new_database(), data)
+    assert {(e.table, e.row_number, e.column) for e in failed.errors} == {
+        ("person", 1, "health_cert_valid_to"),
+        ("customer", 1, "name"),
+    }
+    assert "表 person 第 1 行「health_cert_valid_to」：「2026-13-45」不是有效的日期" in failed.message
+    assert "表 customer 第 1 行「name」：不能为空" in failed.message
+
+
+def test_every_column_type_is_checked(new_database, data):
+    bad = {
+        ("product", 1, "shelf_life_days"): True,  # a boolean is not an integer
+        ("product", 1, "code"): "P" * 41,
+        ("material", 1, "is_imported"): "是",
+        ("warehouse", 1, "temperature_min"): "-18.5005",
+        ("product_spec", 1, "net_content"): 0.25,  # a JSON float is not exact
+        ("archive", 2, "closed_at"): "2026-02-30T08:00:00",
+        ("attachment", 1, "content"): "不是base64",
+    }
+    for (table, number, column), value in bad.items():
+        _set(data, table, number, column, value)
+    data["tables"]["setting"]["columns"].append("colour")
+    data["tables"]["setting"]["rows"][0].append("红")
+    data["tables"]["enterprise"]["columns"].remove("name")
+    data["tables"]["customer"]["rows"][0].pop()
+    data["tables"]["no_such_table"] = {"columns": [], "rows": []}
+    failed = _import_fails(new_database(), data)
+    assert {(e.table, e.row_number, e.column) for e in failed.errors} == set(bad) | {
+        ("setting", 0, "colour"),
+        ("enterprise", 0, "name"),
+        ("customer", 1, ""),
+        ("no_such_table", 0, ""),
+    }
+
+
+def test_foreign_keys_and_database_constraints(new_database, source, data):
+    _set(data, "product_spec", 1, "product_id", 999)
+    target = new_database()
+    failed = _import_fails(target, data)
+    assert failed.errors == [RowError("product_spec", 1, "product_id", "引用的 product 编号 999 在档案中不存在")]
+
+    data = _export(source)
+    copy, index = _cell(data, "customer", 1, "id")
+    data["tables"]["customer"]["rows"].append(copy[:index] + [99] + copy[index + 1 :])
+    failed = _import_fails(target, data)
+    assert failed.errors == []
+    assert "表 customer 的数据违反了数据库的约束" in failed.message
+
+
+def test_refuses_a_database_that_has_rows(new_database, data):
+    with make_sessionmaker(target := new_database()).begin() as s:
+        s.add(Customer(name="已有客户", address="杭州市", phone="0571-1234567"))
+    with target.connect() as connection:
+        with pytest.raises(ImportFailed, match="只能导入到空数据库") as info:
+            import_archive(connection, data)
+    assert "customer" in info.value.message and "audit_log" in info.value.message
+
+
+def test_refuses_other_formats_and_versions(new_database):
+    target = new_database()
+    data = {"format": FORMAT, "version": VERSION, "tables": {}}
+    cases = [({"format": "other-app"}, "other-app"), ({"version": 2}, "请升级本软件"), ({"version": "1"}, "「1」")]
+    for change, shown in cases:
+        with target.connect() as connection:
+            with pytest.raises(ImportFailed, match=shown):
+                import_archive(connection, {**data, **change})
+    with target.begin() as connection:  # an archive with no rows at all is fine
+        assert set(import_archive(connection, data).values()) == {0}
+
+
+def test_read_archive_refuses_what_is_not_an_archive(tmp_path):
+    with pytest.raises(UserError, match="无法读取文件"):
+        read_archive(tmp_path / "missing.json")
+    (tmp_path / "broken.json").write_text('{"format": "foodarchive-archive", ', encoding="utf-8")
+    with pytest.raises(UserError, match="不是有效的 JSON"):
+        read_archive(tmp_path / "broken.json")
+    (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
+    with pytest.raises(UserError, match="不是 UTF-8"):
+        read_archive(tmp_path / "binary.json")
+    (tmp_path / "list.json").write_text("[1, 2]", encoding="utf-8")
+    with pytest.raises(UserError, match="不是本软件导出的档案文件"):
+        read_archive(tmp_path / "list.json")
+
+
+def test_message_lists_the_first_twenty_errors():
+    failed = ImportFailed([RowError("person", n, "name", "不能为空") for n in range(1, 26)])
+    assert "表 person 第 20 行「name」：不能为空" in failed.message
+    assert "第 21 行" not in failed.message
+    assert "另有 5 处错误未列出" in failed.message
