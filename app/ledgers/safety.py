@@ -46,6 +46,7 @@ register(
     safety(WaterMonitoring, [
         moment("sampled_at", "取样时间"),
         text("sampling_point", "取样地点", 16, True),
+        text("sample_quantity", "取样数量", 10),
         measure("ph", "pH值"),
         measure("conductivity_us_cm", "电导率（μS/cm）"),
         measure("residual_chlorine_mg_l", "余氯（mg/L）"),

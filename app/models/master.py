@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Recorded, fk
@@ -195,6 +195,9 @@ class FormulaItem(Base):
 
     __tablename__ = "formula_item"
     __label__ = "配方"
+    __table_args__ = (
+        CheckConstraint("(material_id IS NULL) <> (component_product_id IS NULL)", name="one_component"),
+    )
     product_id: Mapped[int] = fk("product.id")
     material_id: Mapped[int | None] = fk("material.id", nullable=True)
     component_product_id: Mapped[int | None] = fk("product.id", nullable=True)

@@ -37,6 +37,7 @@ class WaterMonitoring(Recorded, Base):
     __label__ = "生产用水监测记录"
     sampled_at: Mapped[dt.datetime] = mapped_column(index=True)
     sampling_point: Mapped[str] = mapped_column(String(100))
+    sample_quantity: Mapped[str | None] = mapped_column(String(40))  # G§37(1)
     ph: Mapped[Decimal | None]
     conductivity_us_cm: Mapped[Decimal | None]
     residual_chlorine_mg_l: Mapped[Decimal | None]
