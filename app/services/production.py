@@ -180,12 +180,12 @@ def add_record(session: Session, ledger_key: str, batch: ProductBatch, values: M
             from app.ledgers.choices import STERILISATION_METHOD as STERILISATION_METHODS
 
             raise fail(needed[0], needed[1], f"{STERILISATION_METHODS.get(method, method)}须记录「{needed[1]}」")
-    if ledger_key == "packaging_record":
-        lot = get_or_fail(session, MaterialLot, values.get("material_lot_id"), "material_lot_id", "包装材料批次")
-        issued = ledger(ledger_key).field("issued").convert(values.get("issued"))
-        if issued:
-            receiving.issue(session, lot, issued, values.get("recorded_at") or now(session), batch_id=batch.id)
     record = create(session, ledger_key, values)
+    if ledger_key == "packaging_record":
+        if record.used + record.wasted > record.issued:
+            raise fail("used", "使用数量", "「使用数量」与「损耗数量」之和不能超过「领取数量」")
+        lot = get_or_fail(session, MaterialLot, record.material_lot_id, "material_lot_id", "包装材料批次")
+        receiving.issue(session, lot, record.issued, record.recorded_at, batch_id=batch.id)
     archives.file_product_batch(session, batch)
     return record
 
