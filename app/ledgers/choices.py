@@ -1,17 +1,11 @@
 """The shared vocabulary of the ledger declarations.
 
 Choice dicts map the code stored in the database (the codes the models name
-in their comments) to the Chinese label a person reads. The small field
-factories below keep the declarations in master.py, records.py and safety.py
-to one line a field.
+in their comments) to the Chinese label a person reads. The field
+factories that use them live in fields.py.
 """
 
 from __future__ import annotations
-
-from collections.abc import Mapping
-
-from . import validators as v
-from .base import Field, Ledger, Lookup
 
 # --- choices -----------------------------------------------------------------
 
@@ -60,127 +54,3 @@ ARCHIVE_KIND = {"product": "产品档案", "commodity": "商品档案", "warning
 RETENTION = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
 ARCHIVE_STATUS = {"open": "整理中", "closed": "已封卷"}
 UPKEEP_KIND = {"maintenance": "维护保养", "cleaning": "清洁", "calibration": "校准"}
-
-# --- ledger attributes -------------------------------------------------------
-
-SIGNATURE_MEANINGS = ("编制", "操作", "复核", "审核", "批准")
-GROUPS = ("基础数据", "进货查验", "生产", "检验", "仓储", "出厂与销售", "召回与销毁", "档案", "安全管理")
-COMPUTED = "系统计算"
-
-# --- field factories ---------------------------------------------------------
-
-
-def text(name: str, label: str, width: int = 16, required: bool = False, **extra) -> Field:
-    return Field(name, label, "text", required, width, **extra)
-
-
-def note(name: str, label: str, required: bool = False, width: int = 30) -> Field:
-    return Field(name, label, "longtext", required, width)
-
-
-def day(name: str, label: str, required: bool = True, help: str | None = None) -> Field:
-    return Field(name, label, "date", required, 11, help=help)
-
-
-def moment(name: str, label: str, required: bool = True) -> Field:
-    return Field(name, label, "datetime", required, 16)
-
-
-def qty(name: str, label: str, required: bool = True, check=v.positive, help: str | None = None) -> Field:
-    """A decimal quantity; ``check`` None for signed values (temperatures, limits)."""
-    return Field(name, label, "decimal", required, 10, validators=(check,) if check else (), help=help)
-
-
-def count(name: str, label: str, required: bool = True, check=v.positive, help: str | None = None) -> Field:
-    """A whole number: packs, days, seconds, pages."""
-    return Field(name, label, "int", required, 10, validators=(check,) if check else (), help=help)
-
-
-def flag(name: str, label: str, help: str | None = None) -> Field:
-    return Field(name, label, "bool", False, 8, help=help)
-
-
-def pick(name: str, label: str, choices: Mapping[str, str], required: bool = True) -> Field:
-    width = max(len(label), *(len(choice) for choice in choices.values())) + 2
-    return Field(name, label, "choice", required, width, choices=choices)
-
-
-def ref(name: str, label: str, ledger: str, display: str, required: bool = True, width: int = 16) -> Field:
-    return Field(name, label, "ref", required, width, lookup=Lookup(ledger, display))
-
-
-def person(name: str, label: str, required: bool = True) -> Field:
-    return ref(name, label, "person", "name", required, 10)
-
-
-def batch(name: str = "batch_id", label: str = "生产批号", required: bool = True) -> Field:
-    return ref(name, label, "product_batch", "batch_no", required, 16)
-
-
-def commodity(name: str = "commodity_batch_id", label: str = "商品批号", required: bool = True) -> Field:
-    return ref(name, label, "commodity_batch", "lot_code", required, 16)
-
-
-def material_lot(name: str = "material_lot_id", label: str = "物料批号", required: bool = True) -> Field:
-    return ref(name, label, "material_lot", "lot_no", required, 14)
-
-
-def material(name: str = "material_id", label: str = "物料名称", required: bool = True) -> Field:
-    return ref(name, label, "material", "name", required, 20)
-
-
-def supplier(required: bool = True) -> Field:
-    return ref("supplier_id", "供货者名称", "supplier", "name", required, 24)
-
-
-def product(name: str = "product_id", label: str = "产品名称", required: bool = True) -> Field:
-    return ref(name, label, "product", "name", required, 20)
-
-
-def warehouse(label: str = "仓库", required: bool = False) -> Field:
-    return ref("warehouse_id", label, "warehouse", "name", required, 12)
-
-
-def line(label: str = "生产线", required: bool = False) -> Field:
-    return ref("line_id", label, "production_line", "name", required, 12)
-
-
-def attachment(name: str, label: str) -> Field:
-    return ref(name, label, "attachment", "filename", False, 20)
-
-
-def unit(label: str = "单位") -> Field:
-    return text("unit", label, 6, True)
-
-
-def submittable() -> tuple[Field, Field]:
-    """The two user-facing columns of the Submittable mixin (R5.1)."""
-    return (text("paper_ref", "原始纸质记录编号", 16), note("remarks", "备注"))
-
-
-def party(name_label: str, *, code_required: bool = False, phone_required: bool = False) -> list[Field]:
-    """Name, credit code, address and contact of an enterprise, supplier or buyer."""
-    return [
-        text("name", name_label, 24, True),
-        text("credit_code", "统一社会信用代码", 20, code_required, validators=(v.credit_code,)),
-        text("address", "地址", 30, True),
-        text("contact_person", "联系人", 10),
-        text("phone", "联系方式", 14, phone_required, validators=(v.phone,)),
-    ]
-
-
-def declare(model: type, group: str, fields: list[Field], *, title: str | None = None,
-            date: str | None = None, number: str | None = None, archive: str | None = None,
-            signs: tuple[str, ...] = ()) -> Ledger:
-    """A ledger keyed by its model's table name, titled by its ``__label__`` unless told."""
-    return Ledger(
-        key=model.__tablename__,
-        title=title or model.__label__,
-        model=model,
-        fields=tuple(fields),
-        date_field=date,
-        number_field=number,
-        archive=archive,
-        signatures=signs,
-        group=group,
-    )

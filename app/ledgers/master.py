@@ -11,8 +11,9 @@ from app.models import (
 )
 
 from . import choices as c
+from . import fields as F
 from . import validators as v
-from .choices import (
+from .fields import (
     attachment, count, day, declare, flag, line, material, note, pick, product, qty, ref, text,
 )
 
@@ -35,7 +36,7 @@ def shelf_life(help: str | None = None):
 
 register(
     master(Enterprise, [
-        *c.party("企业名称", code_required=True),
+        *F.party("企业名称", code_required=True),
         text("licence_no", "食品生产许可证编号", 18, True, validators=(v.food_licence,)),
         text("legal_representative", "法定代表人", 10),
         text("quality_manager", "质量负责人", 10),
@@ -43,19 +44,19 @@ register(
         text("fonds_code", "全宗号", 8, True, help="档号的第一段，默认 0001"),
     ], number="name"),
     master(Supplier, [
-        *c.party("供货者名称"),
+        *F.party("供货者名称"),
         pick("status", "供方状态", c.SUPPLIER_STATUS, required=False),
         day("qualified_on", "评定合格日期", required=False),
         text("qualified_by", "评定人", 10),
     ], title="合格供方名录", date="qualified_on", number="name"),
     master(SupplierMaterial, [
-        c.supplier(),
+        F.supplier(),
         material(),
         text("spec", "规格", 16),
         note("quality_requirements", "质量要求"),
     ], title="供应产品清单"),
     master(SupplierDocument, [
-        c.supplier(),
+        F.supplier(),
         pick("kind", "证件类型", c.DOCUMENT_KIND),
         text("number", "证件编号", 20, True),
         text("issuer", "发证机关", 16),
@@ -70,7 +71,7 @@ register(
         ],
     ),
     master(PlatformCheck, [
-        c.supplier(),
+        F.supplier(),
         text("platform", "查证平台", 20, True),
         text("column_name", "栏目", 16),
         day("checked_on", "查询日期"),
@@ -79,7 +80,7 @@ register(
         text("checked_by", "查询人", 10),
     ], date="checked_on"),
     master(SupplierEvaluation, [
-        c.supplier(),
+        F.supplier(),
         day("evaluated_on", "评价日期"),
         qty("score", "评分", required=False, check=v.not_negative),
         note("conclusion", "评价结论", required=True),
@@ -89,7 +90,7 @@ register(
         *coded("物料", "编码", 12, 20),
         pick("category", "物料类别", c.MATERIAL_CATEGORY),
         text("spec", "规格", 16),
-        c.unit("计量单位"),
+        F.unit("计量单位"),
         text("standard", "执行标准", 20),
         flag("is_imported", "进口"),
         flag("is_gmo", "列入转基因目录"),
@@ -138,7 +139,7 @@ register(
         text("parameter", "工艺参数", 12, True),
         qty("lower_limit", "关键限值下限", required=False, check=None),
         qty("upper_limit", "关键限值上限", required=False, check=None),
-        c.unit(),
+        F.unit(),
         text("frequency", "监控频率", 12),
         note("corrective_action", "纠偏措施"),
     ], number="name"),
@@ -153,14 +154,14 @@ register(
         flag("active", "在职"),
     ], title="人员信息", number="employee_no"),
     master(TrainingRecord, [
-        c.person("person_id", "培训人员"),
+        F.person("person_id", "培训人员"),
         day("trained_on", "培训日期"),
         text("topic", "培训内容", 24, True),
         qty("hours", "学时", required=False),
         text("result", "考核结果", 10),
     ], date="trained_on"),
     master(DutyRecord, [
-        c.person("person_id", "在岗人员"),
+        F.person("person_id", "在岗人员"),
         day("duty_date", "在岗日期"),
         text("shift", "班次", 8, True),
         line(),
@@ -186,7 +187,7 @@ register(
     ], title="设备台账", number="code"),
     master(
         Customer,
-        c.party("购货者名称", phone_required=True),
+        F.party("购货者名称", phone_required=True),
         title="购货者名录",
         number="name",
     ),

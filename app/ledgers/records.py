@@ -12,8 +12,9 @@ from app.models import (
 )
 
 from . import choices as c
+from . import fields as F
 from . import validators as v
-from .choices import (
+from .fields import (
     COMPUTED, batch, commodity, count, day, declare, flag, material, material_lot, moment, note, person, pick,
     qty, ref, submittable, text, unit, warehouse,
 )
@@ -52,7 +53,7 @@ register(
     declare(IncomingInspection, "进货查验", [
         text("receipt_no", "进货查验单号", 14, True),
         material(),
-        c.supplier(),
+        F.supplier(),
         text("spec", "规格", 12),
         qty("quantity", "数量"),
         unit(),
@@ -81,7 +82,7 @@ register(
     declare(MaterialLot, "仓储", [
         text("lot_no", "物料批号", 14, True),
         material(),
-        c.supplier(),
+        F.supplier(),
         ref("receipt_id", "进货查验单号", "incoming_inspection", "receipt_no", True, 14),
         supplier_lot(),
         qty("quantity_received", "进货数量"),
@@ -106,8 +107,8 @@ register(
     # --- R2.3 product batches and their records ------------------------------
     declare(ProductBatch, "生产", [
         text("batch_no", "生产批号", 14, True),
-        c.product(),
-        c.line(),
+        F.product(),
+        F.line(),
         text("team", "班组", 10),
         text("production_order", "生产指令单号", 14),
         production_date(),
@@ -154,7 +155,7 @@ register(
     ], date="recorded_at"),
     declare(CleaningRecord, "生产", [
         batch(required=False),
-        c.line(),
+        F.line(),
         text("area", "清场区域", 16, True),
         moment("cleaned_at", "清场时间"),
         note("checks", "检查项目及结果", required=True),

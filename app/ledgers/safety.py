@@ -10,8 +10,9 @@ from app.models import (
 )
 
 from . import choices as c
+from . import fields as F
 from . import validators as v
-from .choices import (
+from .fields import (
     COMPUTED, attachment, day, declare, flag, material_lot, moment, note, person, pick, qty, ref, text,
 )
 
@@ -32,12 +33,12 @@ def conclusion(label: str = "检测结论"):
 register(
     safety(EnvironmentReading, [
         text("location", "监测位置", 16, True),
-        c.warehouse(),
+        F.warehouse(),
         ref("equipment_id", "设备", "equipment", "name", False, 16),
         moment("measured_at", "监测时间"),
         text("parameter", "监测参数", 10, True, help="如温度、湿度或工艺参数"),
         qty("value", "监测值", check=None),
-        c.unit(),
+        F.unit(),
         measure("alarm_low", "报警下限", check=None),
         measure("alarm_high", "报警上限", check=None),
         flag("alarm", "超限报警", help=COMPUTED),
@@ -76,7 +77,7 @@ register(
         person("inspector_id", "检测人"),
     ], date="checked_on", signs=("操作", "复核")),
     safety(StorageConditionRecord, [
-        c.warehouse(required=True),
+        F.warehouse(required=True),
         moment("checked_at", "检查时间"),
         measure("temperature_c", "温度（℃）", check=None),
         measure("humidity_pct", "湿度（%RH）"),

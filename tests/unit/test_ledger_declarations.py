@@ -12,7 +12,7 @@ from stdnum.cn import uscc
 
 import app.ledgers as ledgers
 from app.errors import ValidationError
-from app.ledgers import choices
+from app.ledgers import choices, fields
 from app.models import Base
 
 REGISTRY = ledgers.registry()
@@ -169,8 +169,8 @@ def test_ledger_attributes(ledger):
         assert ledger.field(ledger.number_field).kind in ("text", "int")
     if ledger.date_field:
         assert ledger.field(ledger.date_field).kind in ("date", "datetime")
-    assert ledger.group in choices.GROUPS
-    assert set(ledger.signatures) <= set(choices.SIGNATURE_MEANINGS)
+    assert ledger.group in fields.GROUPS
+    assert set(ledger.signatures) <= set(fields.SIGNATURE_MEANINGS)
     expected_archive = next((kind for kind, keys in ARCHIVES.items() if ledger.key in keys), None)
     assert ledger.archive == expected_archive
     if ledger.group == "基础数据":
@@ -194,7 +194,7 @@ def test_computed_columns_are_marked():
     }  # fmt: skip
     computed = [*computed.items(), ("archive", "retention_until"), ("archive", "archive_no")]
     for key, name in computed:
-        assert REGISTRY[key].field(name).help == choices.COMPUTED, f"{key}.{name}"
+        assert REGISTRY[key].field(name).help == fields.COMPUTED, f"{key}.{name}"
 
 
 def test_signed_and_limit_values_are_not_forced_positive():
