@@ -92,3 +92,15 @@ def test_safety_archive_per_month(session):
     archive = archives.file_safety_month(session, 2026, 10)
     assert archive.period == "2026-10" and [e.ledger for e in archive.entries] == ["water_monitoring"]
     assert archives.file_safety_month(session, 2026, 10).id == archive.id
+
+
+def test_environment_alarm_and_monthly_filing(session):
+    from app.services import safety
+
+    p = plant(session)
+    base = dict(location="成品冷库", warehouse_id=p.store.id, parameter="温度", unit="℃", alarm_low="0", alarm_high="4")
+    normal = safety.record(session, "environment_reading", dict(base, measured_at="2026-11-03 08:00", value="3.1"))
+    warm = safety.record(session, "environment_reading", dict(base, measured_at="2026-11-03 20:00", value="6.5"))
+    assert (normal.alarm, warm.alarm) == (False, True)
+    archive = session.scalar(select(Archive).where(Archive.kind == "safety", Archive.period == "2026-11"))
+    assert archive.entries[0].ledger == "environment_reading" and archive.entries[0].record_ids == f"{normal.id},{warm.id}"

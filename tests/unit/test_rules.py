@@ -256,3 +256,53 @@ def test_complete_needs_feeding(session):
     batch = production.start_batch(session, dict(product_id=p.base.id, production_date="2026-11-18"))
     error = refused(session, production.complete_batch, session, batch, "10")
     assert "投料" in error.message
+
+
+# ------------------------------------------------- store, recall, destruction
+
+
+def test_finished_goods_store_keeps_running_stock(session):
+    p = plant(session)
+    commodity = released_commodity(session, p, lot(session, p, p.soy), units=100)
+    common_values = dict(moved_at="2026-11-19 12:00", status="合格待售", handed_over_by=p.person.id)
+    distribution.move_goods(session, commodity, p.store, "in", 100, common_values)
+    out = distribution.move_goods(session, commodity, p.store, "out", 30, common_values)
+    assert out.balance == 70
+    error = refused(session, distribution.move_goods, session, commodity, p.store, "out", 71, common_values)
+    assert "70" in error.message and p.store.name in error.message
+
+
+def test_recall_reaches_every_delivery_and_ends_in_destruction(session):
+    from app.models import Archive, RecallProgress
+
+    p = plant(session)
+    commodity = released_commodity(session, p, lot(session, p, p.soy), units=100)
+    other = common.create(session, "customer", dict(name="华东学校食堂", address="上海市闵行区", phone="021-60000000"))
+    for customer, units in ((p.customer, 30), (other, 20)):
+        distribution.deliver(session, commodity, customer, units, dict(sale_date="2026-11-20", clerk_id=p.person.id))
+    batch = commodity.product_batch
+    record = distribution.recall(session, batch, dict(started_on="2026-11-20", reason="消费者投诉异味", manager_id=p.person.id))
+    assert batch.status == commodity.status == "recalled"
+    progress = session.scalars(select(RecallProgress).where(RecallProgress.recall_id == record.id)).all()
+    assert len(progress) == 2
+    for row in progress:
+        distribution.record_return(session, row, 20, dt.date(2026, 11, 20))
+    error = refused(session, distribution.close_recall, session, record, regulator_opinion="同意", corrective_measures=" ")
+    assert "整改措施" in error.message
+    distribution.close_recall(session, record, regulator_opinion="同意召回方案", corrective_measures="更换密封圈并加强巡检")
+    distribution.destroy(session, dict(
+        product_batch_id=batch.id, commodity_batch_id=commodity.id, recall_id=record.id, destroyed_at="2026-11-20 15:00",
+        place="厂区无害化处理间", method="破袋后无害化处理", units=90, people="王质检", supervisors="区市场监管所 李某",
+    ))
+    assert commodity.status == "destroyed"
+    warning = session.scalar(select(Archive).where(Archive.kind == "warning", Archive.product_batch_id == batch.id))
+    assert [e.ledger for e in warning.entries] == ["recall", "recall_progress", "destruction"]
+
+
+def test_destruction_needs_a_recalled_or_nonconforming_batch(session):
+    p = plant(session)
+    commodity = released_commodity(session, p, lot(session, p, p.soy), units=100)
+    error = refused(session, distribution.destroy, session, dict(
+        product_batch_id=commodity.product_batch_id, destroyed_at="2026-11-20 15:00", place="x", method="x", people="x",
+    ))
+    assert "未召回" in error.message
