@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import logging
 import sys
 from collections.abc import Callable
@@ -24,6 +25,24 @@ def _open(args):
     url = db_url_from(args.db)
     engine, Session = open_database(url)
     return engine, Session
+
+
+def _has_display() -> bool:
+    if not sys.platform.startswith("linux"):
+        return True
+    return any(os.environ.get(name) for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"))
+
+
+def cmd_gui(args) -> int:
+    """Without a command: the desktop application."""
+    if not _has_display():
+        cmd_init(args)
+        print("没有图形显示环境（DISPLAY），无法打开窗口；可以使用下列命令：", file=sys.stderr)
+        build_parser().print_help()
+        return 0
+    from app.ui.app import run
+
+    return run(args.db)
 
 
 def cmd_init(args) -> int:
@@ -114,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
+    add("gui", cmd_gui, "打开桌面程序（不带命令时的默认动作）")
     add("init", cmd_init, "创建数据库或升级到最新结构")
     add("demo", cmd_demo, "载入演示工厂（上海一家豆制品厂）的数据")
     add("verify", cmd_verify, "校验审计日志与数据是否一致（发现软件之外的修改）")
@@ -135,9 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     log_path = app_log.setup()
     if not getattr(args, "func", None):
-        # Until the desktop window exists, starting the application means: the
-        # database is created and migrated, and the commands are listed.
-        args.func = lambda a: cmd_init(a) or parser.print_help() or 0
+        args.func = cmd_gui
     try:
         return args.func(args)
     except UserError as exc:

@@ -30,4 +30,4 @@ def test_wheel_carries_migrations_and_resources(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "app/migrations/env.py" in names and "app/migrations/script.py.mako" in names
     assert any(n.startswith("app/migrations/versions/0001_") for n in names)
-    assert "app/resources/translations/zh_CN.json" in names
+    assert "app/resources/translations/zh_CN/core.json" in names

@@ -1,0 +1,115 @@
+"""Start order: logging, paths, QApplication, i18n, database upgrade, main window."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QFontDatabase
+from PySide6.QtWidgets import QApplication, QProgressDialog
+
+from app import i18n
+from app import log as app_log
+from app.db import open_database
+from app.i18n import tr
+from app.paths import db_url_from
+
+from .context import AppContext
+from .dialogs import Dialogs, show_error
+from .tasks import TaskRunner
+
+log = logging.getLogger("ui")
+qt_log = logging.getLogger("qt")
+
+CJK_SAMPLE = "食品质量技术档案"
+
+
+def _route_qt_messages() -> None:
+    levels = {
+        QtMsgType.QtDebugMsg: logging.DEBUG,
+        QtMsgType.QtInfoMsg: logging.INFO,
+        QtMsgType.QtWarningMsg: logging.WARNING,
+        QtMsgType.QtCriticalMsg: logging.ERROR,
+        QtMsgType.QtFatalMsg: logging.CRITICAL,
+    }
+    qInstallMessageHandler(lambda kind, _context, message: qt_log.log(levels.get(kind, logging.WARNING), message))
+
+
+def _install_crash_dialog(window_getter) -> None:
+    def hook(kind, error, traceback):
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, error, traceback)
+            return
+        show_error(window_getter(), error.with_traceback(traceback))
+
+    sys.excepthook = hook
+
+
+def cjk_font_families() -> list[str]:
+    """Installed families that can show Chinese; empty means boxes."""
+    return [
+        family
+        for family in QFontDatabase.families(QFontDatabase.WritingSystem.SimplifiedChinese)
+        if not family.startswith(".")
+    ]
+
+
+def make_application(argv: list[str]) -> QApplication:
+    app = QApplication.instance() or QApplication(argv)
+    app.setOrganizationName("FoodArchive")
+    app.setApplicationName("FoodArchive")
+    app.setApplicationDisplayName("食品质量技术档案")
+    i18n.set_language(str(QSettings().value("ui/language", i18n.DEFAULT)))
+    return app
+
+
+def offer_demo(ctx: AppContext, parent) -> None:
+    """An empty database offers to load the demo factory, in the background."""
+    from sqlalchemy import select
+
+    from app.models import Enterprise
+
+    with ctx.read() as session:
+        if session.scalar(select(Enterprise.id).limit(1)) is not None:
+            return
+    if not Dialogs.confirm(parent, tr("Empty database"), tr("The database is empty. Load the demo factory to look around?")):
+        return
+    from app.services import demo
+
+    dialog = QProgressDialog(tr("Loading the demo factory…"), "", 0, 0, parent)
+    dialog.setCancelButton(None)
+    dialog.setMinimumDuration(0)
+    dialog.show()
+
+    def finished(_result=None):
+        dialog.close()
+
+    def failed(error):
+        dialog.close()
+        show_error(parent, error)
+
+    ctx.runner.run(ctx.write(lambda session: demo.load(session)), finished, failed)
+
+
+def run(db: str | None = None, argv: list[str] | None = None) -> int:
+    app_log.setup()
+    app = make_application(argv or sys.argv)
+    _route_qt_messages()
+    fonts = cjk_font_families()
+    if fonts:
+        log.info("CJK fonts available: %s", ", ".join(fonts[:5]))
+    else:
+        log.warning("no font with Chinese glyphs is installed; text will show as boxes")
+    engine, sessions = open_database(db_url_from(db))
+    ctx = AppContext(engine, sessions, TaskRunner(app))
+
+    from .main_window import MainWindow
+
+    window = MainWindow(ctx)
+    _install_crash_dialog(lambda: window)
+    window.show()
+    if not fonts:
+        Dialogs.warn(window, tr("Chinese font missing"), tr("No font with Chinese characters is installed, so text shows as boxes. Install a Chinese font (on Debian: fonts-wqy-microhei)."))
+    offer_demo(ctx, window)
+    return app.exec()

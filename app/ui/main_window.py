@@ -1,0 +1,164 @@
+"""The main window: navigation by the way the factory works, one page at a time."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QStackedWidget,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QWidget,
+)
+
+from app import __version__
+from app.i18n import lazy, tr
+from app.ledgers import registry
+
+from .context import AppContext
+
+log = logging.getLogger("ui")
+
+# Navigation groups in the order the factory works (issue 3 §2).
+GROUPS = (
+    ("基础数据", lazy("Master data")),
+    ("进货查验", lazy("Incoming inspection")),
+    ("生产", lazy("Production")),
+    ("检验", lazy("Inspection")),
+    ("仓储", lazy("Storage")),
+    ("出厂与销售", lazy("Release and sales")),
+    ("召回与销毁", lazy("Recall and destruction")),
+    ("安全管理", lazy("Safety management")),
+    ("档案", lazy("Archives")),
+    ("追溯", lazy("Traceability")),
+    ("上传与统计", lazy("Upload and statistics")),
+)
+
+
+@dataclass(frozen=True)
+class Page:
+    key: str
+    group: str
+    title: str
+    build: Callable[[AppContext], QWidget]
+
+
+def _ledger_page(key: str) -> Callable[[AppContext], QWidget]:
+    def build(ctx: AppContext) -> QWidget:
+        from .ledger_page import LedgerPage
+
+        return LedgerPage(ctx, registry()[key])
+
+    return build
+
+
+def _special(module: str, cls: str) -> Callable[[AppContext], QWidget]:
+    def build(ctx: AppContext) -> QWidget:
+        import importlib
+
+        return getattr(importlib.import_module(f"app.ui.{module}"), cls)(ctx)
+
+    return build
+
+
+def pages() -> list[Page]:
+    """Every page of the navigation: the workflow screens first in their group,
+    then one table per ledger."""
+    found = [
+        Page("batch_workbench", "生产", tr("Batch workbench"), _special("batch_screen", "BatchWorkbench")),
+        Page("release_desk", "出厂与销售", tr("Release desk"), _special("release_screen", "ReleaseDesk")),
+        Page("archive_browser", "档案", tr("Archive browser"), _special("archive_browser", "ArchiveBrowser")),
+        Page("trace", "追溯", tr("Trace"), _special("trace_view", "TraceView")),
+        Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
+    ]
+    for ledger in registry().values():
+        found.append(Page(ledger.key, ledger.group, ledger.title, _ledger_page(ledger.key)))
+    return found
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: AppContext):
+        super().__init__()
+        self.ctx = ctx
+        self.setObjectName("MainWindow")
+        self.setWindowTitle(tr("Food Quality Technical Archives") + f" {__version__}")
+        self._pages = {page.key: page for page in pages()}
+        self._built: dict[str, QWidget] = {}
+
+        self.nav = QTreeWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setHeaderHidden(True)
+        self.nav.setMinimumWidth(190)
+        self.stack = QStackedWidget()
+        welcome = QLabel(tr("Choose a ledger or a screen on the left."))
+        welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.stack.addWidget(welcome)
+        self._fill_navigation()
+        self.nav.currentItemChanged.connect(self._on_navigate)
+
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.nav)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.splitter)
+        self.statusBar().showMessage(ctx.engine.url.render_as_string(hide_password=True))
+        self._restore()
+
+    def _fill_navigation(self) -> None:
+        by_group: dict[str, list[Page]] = {}
+        for page in self._pages.values():
+            by_group.setdefault(page.group, []).append(page)
+        for group, label in GROUPS:
+            if group not in by_group:
+                continue
+            top = QTreeWidgetItem([str(label)])
+            top.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.nav.addTopLevelItem(top)
+            for page in by_group[group]:
+                item = QTreeWidgetItem([page.title])
+                item.setData(0, Qt.ItemDataRole.UserRole, page.key)
+                top.addChild(item)
+        self.nav.expandToDepth(0)
+
+    def _on_navigate(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        key = item.data(0, Qt.ItemDataRole.UserRole) if item else None
+        if key:
+            self.show_page(key)
+
+    def show_page(self, key: str) -> QWidget:
+        widget = self._built.get(key)
+        if widget is None:
+            widget = self._pages[key].build(self.ctx)
+            widget.setObjectName(f"page_{key}")
+            self._built[key] = widget
+            self.stack.addWidget(widget)
+        self.stack.setCurrentWidget(widget)
+        return widget
+
+    # ------------------------------------------------------------ geometry
+
+    def _restore(self) -> None:
+        settings = QSettings()
+        geometry = settings.value("main/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        else:
+            self.resize(1280, 800)
+        splitter = settings.value("main/splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def closeEvent(self, event) -> None:
+        settings = QSettings()
+        settings.setValue("main/geometry", self.saveGeometry())
+        settings.setValue("main/splitter", self.splitter.saveState())
+        if self.ctx.runner.busy:
+            self.ctx.runner.wait(10000)
+        super().closeEvent(event)

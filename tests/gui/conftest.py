@@ -1,0 +1,76 @@
+"""GUI fixtures: offscreen Qt (set in tests/conftest.py before any QApplication),
+a copy of the demo factory per test, and no real dialogs."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+
+import pytest
+
+from app.db import make_engine, make_sessionmaker, upgrade
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory):
+    from app.services import demo
+
+    path = tmp_path_factory.mktemp("gui") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        session.info["actor"] = "demo"
+        demo.load(session)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture
+def demo_db(demo_db_file, tmp_path):
+    """A private copy: a test may write without disturbing the others."""
+    target = tmp_path / "demo.db"
+    with sqlite3.connect(demo_db_file) as source, sqlite3.connect(target) as copy:
+        source.backup(copy)
+    return target
+
+
+@pytest.fixture
+def empty_db(tmp_path):
+    return tmp_path / "empty.db"
+
+
+@pytest.fixture(autouse=True)
+def no_real_dialogs(monkeypatch):
+    """A dialog a test did not expect fails the test instead of blocking it."""
+    from app.ui.dialogs import Dialogs
+
+    def unexpected(*args, **kwargs):
+        raise AssertionError(f"unexpected dialog: {args[1:3]}")
+
+    for name in ("info", "warn", "confirm", "ask_text", "save_file", "crash"):
+        monkeypatch.setattr(Dialogs, name, classmethod(unexpected))
+
+
+def make_ctx(qapp, path):
+    from app.ui.context import AppContext
+    from app.ui.tasks import TaskRunner
+
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return AppContext(engine, make_sessionmaker(engine), TaskRunner(qapp))
+
+
+@pytest.fixture
+def ctx(qapp, demo_db):
+    context = make_ctx(qapp, demo_db)
+    yield context
+    context.runner.wait()
+    context.engine.dispose()
+
+
+@pytest.fixture
+def empty_ctx(qapp, empty_db):
+    context = make_ctx(qapp, empty_db)
+    yield context
+    context.runner.wait()
+    context.engine.dispose()
