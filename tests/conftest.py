@@ -79,3 +79,20 @@ def session(engine):
 @pytest.fixture
 def sqlite_url(tmp_path):
     return f"sqlite:///{tmp_path / 'cli.db'}"
+
+
+@pytest.fixture(scope="session")
+def demo_db_file(tmp_path_factory):
+    """The demo factory, loaded once per test run (≈40 s) through demo.load;
+    tests that write take a copy. Returns (path, what load returned)."""
+    from app.db import make_sessionmaker
+    from app.services import demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    with make_sessionmaker(engine).begin() as session:
+        session.info["actor"] = "demo"
+        summary = demo.load(session)
+    engine.dispose()
+    return path, summary

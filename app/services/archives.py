@@ -75,6 +75,7 @@ def _open_archive(session: Session, kind: str, title: str, production_date: dt.d
     code = settings.get(session, "retention_codes")[kind]
     filed_on = today(session)
     archive = Archive(
+        created_at=now(session),  # the filing date the retention date counts from
         archive_no=next_archive_no(session, kind, production_date.year, code),
         kind=kind,
         title=title,
@@ -229,7 +230,9 @@ def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive
     """R3.2: the commodity archive, citing its product archive through an index."""
     from app.models import Delivery, FinishedGoodsMovement, Inspection
 
-    cited = file_product_batch(session, commodity.product_batch)
+    # The product archive is kept current by every product-side write; nothing
+    # filed here belongs to it, so only find it (file it if it is missing).
+    cited = product_archive(session, commodity.product_batch) or file_product_batch(session, commodity.product_batch)
     archive = session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
     if archive is None:
         product = commodity.product_batch.product

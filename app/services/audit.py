@@ -72,6 +72,20 @@ def audited_tables() -> list[Table]:
     return [t for t in Base.metadata.sorted_tables if t.name not in UNAUDITED]
 
 
+_TABLE_ORDER: dict[str, int] = {}
+
+
+def _in_dependency_order(table_names: Iterable[str]) -> list[str]:
+    """The tables in ``Base.metadata.sorted_tables`` order. The sort is a
+    topological sort of every table: done once (again only if a table is
+    added), not on every flush."""
+    names = list(table_names)
+    if any(name not in _TABLE_ORDER for name in names):
+        _TABLE_ORDER.clear()
+        _TABLE_ORDER.update({t.name: i for i, t in enumerate(Base.metadata.sorted_tables)})
+    return sorted((n for n in names if n in _TABLE_ORDER), key=_TABLE_ORDER.__getitem__)
+
+
 def _fetch_rows(connection: Connection, table: Table, ids: Iterable[int]) -> dict[int, dict]:
     ids = sorted(set(ids))
     found: dict[int, dict] = {}
@@ -111,7 +125,7 @@ def _record_flush(session: Session, _flush_context) -> None:
     now = dt.datetime.now()
     entries = []
     tables = Base.metadata.tables
-    for table_name in [t.name for t in Base.metadata.sorted_tables if t.name in changes]:
+    for table_name in _in_dependency_order(changes):
         if table_name in UNAUDITED:
             continue
         by_action = changes[table_name]

@@ -154,10 +154,13 @@ def recall(session: Session, batch: ProductBatch, values: Mapping[str, object]) 
     values.setdefault("recall_no", next_number(session, Recall, "recall_no", f"ZH{today(session):%Y%m%d}"))
     record = create(session, "recall", dict(values, product_batch_id=batch.id), status="open")
     batch.status = "recalled"
-    commodities = session.scalars(select(CommodityBatch).where(CommodityBatch.product_batch_id == batch.id)).all()
+    commodities = session.scalars(
+        select(CommodityBatch).where(CommodityBatch.product_batch_id == batch.id).order_by(CommodityBatch.id)
+    ).all()
     for commodity in commodities:
         commodity.status = "recalled"
-        for delivery in session.scalars(select(Delivery).where(Delivery.commodity_batch_id == commodity.id)):
+        deliveries = select(Delivery).where(Delivery.commodity_batch_id == commodity.id).order_by(Delivery.id)
+        for delivery in session.scalars(deliveries):
             session.add(RecallProgress(
                 recall_id=record.id, delivery_id=delivery.id, notified_on=record.started_on, created_by=actor(session),
             ))

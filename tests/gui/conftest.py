@@ -3,7 +3,6 @@ a copy of the demo factory per test, and no real dialogs."""
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 
 import pytest
@@ -11,25 +10,11 @@ import pytest
 from app.db import make_engine, make_sessionmaker, upgrade
 
 
-@pytest.fixture(scope="session")
-def demo_db_file(tmp_path_factory):
-    from app.services import demo
-
-    path = tmp_path_factory.mktemp("gui") / "demo.db"
-    engine = make_engine(f"sqlite:///{path}")
-    upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        session.info["actor"] = "demo"
-        demo.load(session)
-    engine.dispose()
-    return path
-
-
 @pytest.fixture
 def demo_db(demo_db_file, tmp_path):
     """A private copy: a test may write without disturbing the others."""
     target = tmp_path / "demo.db"
-    with sqlite3.connect(demo_db_file) as source, sqlite3.connect(target) as copy:
+    with sqlite3.connect(demo_db_file[0]) as source, sqlite3.connect(target) as copy:
         source.backup(copy)
     return target
 

@@ -1,0 +1,89 @@
+"""End to end through the command line, as a scheduled task would run it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from app.cli import main
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "app", *args], capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300
+    )
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("cli") / "demo.db"
+    result = run("--db", str(path), "demo")
+    assert result.returncode == 0, result.stderr
+    return path
+
+
+def raw_lot(path) -> str:
+    with sqlite3.connect(path) as conn:
+        return conn.execute(
+            "SELECT l.lot_no FROM material_lot l JOIN material m ON m.id = l.material_id "
+            "JOIN feeding f ON f.material_lot_id = l.id WHERE m.category = 'raw' AND m.name LIKE '%大豆%' "
+            "ORDER BY l.id LIMIT 1"
+        ).fetchone()[0]
+
+
+def test_forward_trace_of_a_raw_lot_reaches_customers(demo_db):
+    result = run("--db", str(demo_db), "trace", "forward", raw_lot(demo_db), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    for key in ("material_lots", "product_batches", "commodity_batches", "deliveries", "customers", "suppliers", "mass_balance"):
+        assert key in data
+    assert data["customers"] and all(c["name"] for c in data["customers"])
+    assert data["deliveries"] and data["product_batches"]
+
+
+def test_verify_passes_then_fails_after_a_direct_edit(demo_db, tmp_path):
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(demo_db) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    ok = run("--db", str(copy), "verify")
+    assert ok.returncode == 0 and "校验通过" in ok.stdout
+    with sqlite3.connect(copy) as conn:
+        conn.execute("UPDATE delivery SET units = units + 1 WHERE id = (SELECT min(id) FROM delivery)")
+    bad = run("--db", str(copy), "verify")
+    assert bad.returncode == 1
+    assert "出厂销售记录" in bad.stdout and "修改" in bad.stdout
+
+
+def test_unknown_number_is_one_line_error(demo_db, capsys):
+    code = main(["--db", str(demo_db), "trace", "backward", "NO-SUCH-LOT"])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and err.startswith("错误：") and "NO-SUCH-LOT" in err and "\n" not in err
+
+
+def test_demo_twice_is_refused(demo_db, capsys):
+    assert main(["--db", str(demo_db), "demo"]) == 1
+    assert "错误：" in capsys.readouterr().err
+
+
+def test_environment_variable_chooses_the_database(tmp_path, monkeypatch, capsys):
+    target = tmp_path / "env.db"
+    monkeypatch.setenv("FOODARCHIVE_DB", str(target))
+    assert main(["init"]) == 0
+    assert target.exists() and str(target) in capsys.readouterr().out
+
+
+def test_json_round_trip_through_the_cli(demo_db, tmp_path):
+    dump, again = tmp_path / "a.json", tmp_path / "b.json"
+    fresh = tmp_path / "fresh.db"
+    assert run("--db", str(demo_db), "export-json", str(dump)).returncode == 0
+    imported = run("--db", str(fresh), "import-json", str(dump))
+    assert imported.returncode == 0, imported.stderr
+    assert run("--db", str(fresh), "verify").returncode == 0
+    assert run("--db", str(fresh), "export-json", str(again)).returncode == 0
+    first, second = (json.loads(p.read_text(encoding="utf-8")) for p in (dump, again))
+    first.pop("exported_at"), second.pop("exported_at")
+    assert first == second
