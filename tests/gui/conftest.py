@@ -45,17 +45,18 @@ def make_ctx(qapp, path):
     return AppContext(engine, make_sessionmaker(engine), TaskRunner(qapp))
 
 
-@pytest.fixture
-def ctx(qapp, demo_db):
-    context = make_ctx(qapp, demo_db)
+def _context(qapp, path):
+    context = make_ctx(qapp, path)
     yield context
     context.runner.wait()
     context.engine.dispose()
+
+
+@pytest.fixture
+def ctx(qapp, demo_db):
+    yield from _context(qapp, demo_db)
 
 
 @pytest.fixture
 def empty_ctx(qapp, empty_db):
-    context = make_ctx(qapp, empty_db)
-    yield context
-    context.runner.wait()
-    context.engine.dispose()
+    yield from _context(qapp, empty_db)
