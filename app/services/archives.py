@@ -141,7 +141,7 @@ def _inspection_material(inspection) -> Material:
 
     kind = INSPECTION_KINDS.get(inspection.kind, inspection.kind)
     pages = 1 + max(0, math.ceil((len(inspection.items) - 15) / 25))
-    return Material("inspection", [inspection], f"{kind}检验报告", inspection.report_no, pages)
+    return Material("inspection", [inspection], f"{kind}报告", inspection.report_no, pages)
 
 
 def _responsible(session: Session, rows: Sequence) -> str:
