@@ -1,0 +1,398 @@
+"""R3: the archive browser.
+
+Left, every product batch grouped by product (newest first), with its
+product, commodity and warning archives, and the monthly safety archives.
+Products load their batches only when opened, a page at a time; the filter
+runs in SQL. Right, the selected archive and its catalogue (卷内目录);
+double-clicking a catalogue row opens the material. Every query runs on the
+task runner and hands plain dicts to the widgets.
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
+    QTreeWidget, QTreeWidgetItem, QTreeWidgetItemIterator, QVBoxLayout, QWidget,
+)
+from shiboken6 import isValid
+from sqlalchemy import and_, case, func, or_, select
+
+from app.errors import UserError
+from app.i18n import lazy, tr
+from app.ledgers import registry
+from app.ledgers.choices import ARCHIVE_KIND, ARCHIVE_STATUS, BATCH_STATUS, RETENTION
+from app.models import Archive, CatalogueEntry, CommodityBatch, Product, ProductBatch
+
+from .context import AppContext
+from .dialogs import Dialogs, show_error
+
+log = logging.getLogger("ui.archives")
+
+PAGE = 200  # batches per load
+ROLE = Qt.ItemDataRole.UserRole
+NUMBER = Qt.ItemDataRole.UserRole + 1  # the batch or archive number the filter looks at
+KIND_ORDER = case({"product": 0, "commodity": 1, "warning": 2}, value=Archive.kind, else_=3)
+CATALOGUE_COLUMNS = (lazy("No."), lazy("Archive or document no."), lazy("Responsible"), lazy("Title"),
+                     lazy("Date"), lazy("Pages"), lazy("Remarks"))
+FIELDS = (("archive_no", lazy("Archive no.")), ("title", lazy("Title")), ("kind", lazy("Kind")),
+          ("status", lazy("Status")), ("retention", lazy("Retention period")),
+          ("retention_until", lazy("Kept until")), ("cites", lazy("Cites")))
+
+
+# ------------------------------------------------------------------ queries (worker side)
+
+def _like(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def load_products(session) -> dict:
+    """The products with their number of batches, and the safety archives."""
+    products = session.execute(
+        select(Product.id, Product.name, func.count(ProductBatch.id))
+        .join(ProductBatch, ProductBatch.product_id == Product.id)
+        .group_by(Product.id, Product.name).order_by(Product.name)
+    ).all()
+    return {"products": [{"id": i, "name": n, "count": c} for i, n, c in products],
+            "safety": load_safety(session)}
+
+
+def load_safety(session, pattern: str | None = None) -> list[dict]:
+    stmt = select(Archive.id, Archive.archive_no, Archive.kind, Archive.period.label("label"), Archive.status).where(
+        Archive.kind == "safety")
+    if pattern:
+        stmt = stmt.where(or_(Archive.archive_no.ilike(_like(pattern), escape="\\"),
+                              Archive.period.ilike(_like(pattern), escape="\\")))
+    return [dict(row._mapping) for row in session.execute(stmt.order_by(Archive.period.desc()))]
+
+
+def load_batches(session, product_id: int | None = None, pattern: str | None = None, offset: int = 0) -> dict:
+    """One page of batches, newest first, each with its archives."""
+    stmt = select(ProductBatch.id, ProductBatch.batch_no, ProductBatch.production_date, ProductBatch.status,
+                  ProductBatch.product_id, Product.name.label("product")).join(Product)
+    if product_id is not None:
+        stmt = stmt.where(ProductBatch.product_id == product_id)
+    if pattern:
+        by_archive = select(Archive.id).where(Archive.product_batch_id == ProductBatch.id,
+                                              Archive.archive_no.ilike(_like(pattern), escape="\\"))
+        stmt = stmt.where(or_(ProductBatch.batch_no.ilike(_like(pattern), escape="\\"), by_archive.exists()))
+    stmt = stmt.order_by(Product.name, ProductBatch.production_date.desc(), ProductBatch.batch_no.desc())
+    rows = [dict(r._mapping) for r in session.execute(stmt.offset(offset).limit(PAGE + 1))]
+    batches, more = rows[:PAGE], len(rows) > PAGE
+    archives = session.execute(
+        select(Archive.id, Archive.archive_no, Archive.kind, Archive.status, Archive.product_batch_id,
+               CommodityBatch.lot_code.label("label"))
+        .outerjoin(CommodityBatch, and_(CommodityBatch.id == Archive.commodity_batch_id, Archive.kind == "commodity"))
+        .where(Archive.product_batch_id.in_([b["id"] for b in batches]))
+        .order_by(KIND_ORDER, Archive.archive_no)
+    ).all()
+    for batch in batches:
+        batch["archives"] = [dict(a._mapping) for a in archives if a.product_batch_id == batch["id"]]
+    return {"batches": batches, "more": more, "offset": offset + len(batches)}
+
+
+def load_archive(session, archive_id: int) -> dict:
+    archive = session.get(Archive, archive_id)
+    if archive is None:
+        raise UserError(tr("Archive {id} no longer exists.", id=archive_id))
+    cited = archive.cites
+    entries = session.scalars(select(CatalogueEntry).where(CatalogueEntry.archive_id == archive_id)
+                              .order_by(CatalogueEntry.seq))
+    return {
+        "id": archive.id, "archive_no": archive.archive_no, "title": archive.title, "kind": archive.kind,
+        "status": archive.status, "retention_code": archive.retention_code,
+        "retention_until": archive.retention_until,
+        "cites": None if cited is None else {"id": cited.id, "archive_no": cited.archive_no, "title": cited.title},
+        "entries": [{"seq": e.seq, "ledger": e.ledger, "record_ids": [int(i) for i in e.record_ids.split(",") if i],
+                     "doc_no": e.doc_no or "", "responsible": e.responsible, "title": e.title, "date": e.date,
+                     "pages": e.pages} for e in entries],
+    }
+
+
+def catalogue_cells(entry: dict) -> list[str]:
+    """One row of the 卷内目录 as shown: dates as YYYYMMDD."""
+    ledger = registry().get(entry["ledger"])
+    count = len(entry["record_ids"])
+    remark = tr("{ledger}, {count} records", ledger=ledger.title if ledger else entry["ledger"], count=count)
+    date = entry["date"].strftime("%Y%m%d") if entry["date"] else ""
+    return [str(entry["seq"]), entry["doc_no"], entry["responsible"], entry["title"], date,
+            str(entry["pages"] or ""), remark]
+
+
+def archive_label(archive: dict) -> str:
+    text = f"{ARCHIVE_KIND.get(archive['kind'], archive['kind'])} {archive['archive_no']}"
+    if archive.get("label"):
+        text += f"（{archive['label']}）"
+    if archive["status"] == "closed":
+        text += f" · {ARCHIVE_STATUS['closed']}"
+    return text
+
+
+# ------------------------------------------------------------------ the widget
+
+class ArchiveBrowser(QWidget):
+    tree_loaded = Signal()
+    batches_loaded = Signal()
+    archive_shown = Signal(int)
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctx = ctx
+        self.archive: dict | None = None
+        self._generation = 0
+        self._pattern = ""
+        self._build()
+        self.reload()
+
+    def _build(self) -> None:
+        self.filter = QLineEdit(placeholderText=tr("Filter by batch number or archive number"))
+        self.filter.setClearButtonEnabled(True)
+        self._debounce = QTimer(self, singleShot=True, interval=300)
+        self._debounce.timeout.connect(self.reload)
+        self.filter.textChanged.connect(self._debounce.start)
+        self.filter.returnPressed.connect(self.reload)
+        refresh = QPushButton(tr("Refresh"))
+        refresh.clicked.connect(self.reload)
+        search = QHBoxLayout()
+        search.addWidget(self.filter, 1)
+        search.addWidget(refresh)
+        self.tree = QTreeWidget(headerHidden=True, uniformRowHeights=True)
+        self.tree.itemExpanded.connect(self._expanded)
+        self.tree.currentItemChanged.connect(self._selected)
+        self.tree.itemActivated.connect(self._selected)
+        self.status = QLabel(wordWrap=True)
+        left = QWidget()
+        column = QVBoxLayout(left)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addLayout(search)
+        for widget in (self.tree, self.status):
+            column.addWidget(widget)
+
+        self.fields: dict[str, QLabel] = {}
+        form = QFormLayout()
+        for key, label in FIELDS:
+            self.fields[key] = QLabel(wordWrap=True, textInteractionFlags=Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(str(label), self.fields[key])
+        self.fields["cites"].setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+        self.fields["cites"].linkActivated.connect(lambda link: self.select_archive(int(link.split(":")[1])))
+        self.catalogue = QTableWidget(0, len(CATALOGUE_COLUMNS), alternatingRowColors=True)
+        self.catalogue.setHorizontalHeaderLabels([str(c) for c in CATALOGUE_COLUMNS])
+        self.catalogue.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.catalogue.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.catalogue.verticalHeader().setVisible(False)
+        self.catalogue.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.catalogue.cellDoubleClicked.connect(self.open_entry)
+        self.note = QLabel(tr("Choose an archive on the left."), wordWrap=True)
+        right = QWidget()
+        details = QVBoxLayout(right)
+        details.addLayout(form)
+        details.addWidget(QLabel(tr("Catalogue (double-click a row to open the record)")))
+        details.addWidget(self.catalogue, 1)
+        details.addWidget(self.note)
+
+        splitter = QSplitter()
+        splitter.addWidget(left)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 900])
+        QVBoxLayout(self).addWidget(splitter)
+
+    def _run(self, fn, on_success, tree: bool = True) -> None:
+        """Run ``fn(session)`` on the worker; a tree load is dropped if the tree was reloaded since."""
+        generation = self._generation if tree else None
+
+        def task(_progress):
+            with self.ctx.read() as session:
+                return fn(session)
+
+        def success(result):
+            if isValid(self) and generation in (None, self._generation):
+                on_success(result)
+
+        self.ctx.runner.run(task, success, lambda error: isValid(self) and show_error(self, error))
+
+    # ------------------------------------------------------------------ tree
+
+    def reload(self) -> None:
+        """Start again: all products (lazily), or the batches matching the filter."""
+        self._debounce.stop()
+        self._generation += 1
+        self._pattern = pattern = self.filter.text().strip()
+        self.status.setText(tr("Loading…"))
+        if pattern:
+            self._run(lambda s: {"safety": load_safety(s, pattern), **load_batches(s, pattern=pattern)},
+                      self._show_matches)
+        else:
+            self._run(load_products, self._show_products)
+
+    def _top(self, text: str, data: tuple) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([text])
+        item.setData(0, ROLE, data)
+        self.tree.addTopLevelItem(item)
+        return item
+
+    def _show_products(self, result: dict) -> None:
+        self.tree.clear()
+        for product in result["products"]:
+            item = self._top(tr("{name} ({count} batches)", name=product["name"], count=product["count"]),
+                             ("product", product["id"]))
+            item.setChildIndicatorPolicy(QTreeWidgetItem.ChildIndicatorPolicy.ShowIndicator)
+        self._add_safety(result["safety"])
+        self.status.setText(tr("{count} products; open one to see its batches.", count=len(result["products"])))
+        self.tree_loaded.emit()
+
+    def _show_matches(self, result: dict) -> None:
+        self.tree.clear()
+        products: dict[int, QTreeWidgetItem] = {}
+        for batch in result["batches"]:
+            if batch["product_id"] not in products:
+                products[batch["product_id"]] = self._top(batch["product"], ("matches", batch["product_id"]))
+            self._add_batch(products[batch["product_id"]], batch)
+        self._add_safety(result["safety"])
+        self._mark(pattern=self._pattern.lower())
+        self.tree.expandAll()
+        found = tr("{count} batches match.", count=len(result["batches"]))
+        more = " " + tr("Only the first {count} are shown.", count=PAGE) if result["more"] else ""
+        self.status.setText(found + more)
+        self.tree_loaded.emit()
+
+    def _mark(self, pattern: str) -> None:
+        """Bold the batches and archives whose number matched the filter."""
+        iterator = QTreeWidgetItemIterator(self.tree)
+        while item := iterator.value():
+            if pattern in (item.data(0, NUMBER) or "").lower():
+                font = item.font(0)
+                font.setBold(True)
+                item.setFont(0, font)
+            iterator += 1
+
+    def _add_safety(self, archives: list[dict]) -> None:
+        if not archives:
+            return
+        top = self._top(f"{ARCHIVE_KIND['safety']}（{len(archives)}）", ("safety",))
+        for archive in archives:
+            top.addChild(self._archive_item(archive))
+
+    @staticmethod
+    def _archive_item(archive: dict) -> QTreeWidgetItem:
+        item = QTreeWidgetItem([archive_label(archive)])
+        item.setData(0, ROLE, ("archive", archive["id"]))
+        item.setData(0, NUMBER, archive["archive_no"])
+        return item
+
+    def _add_batch(self, parent: QTreeWidgetItem, batch: dict) -> None:
+        status = BATCH_STATUS.get(batch["status"], batch["status"])
+        item = QTreeWidgetItem([f"{batch['batch_no']}  {batch['production_date'].isoformat()}  {status}"])
+        item.setData(0, ROLE, ("batch", batch["id"]))
+        item.setData(0, NUMBER, batch["batch_no"])
+        item.addChildren([self._archive_item(a) for a in batch["archives"]])
+        parent.addChild(item)
+
+    def _expanded(self, item: QTreeWidgetItem) -> None:
+        data = item.data(0, ROLE)
+        if data and data[0] == "product" and item.childCount() == 0:
+            self._load_page(item, data[1], 0)
+
+    def _load_page(self, product: QTreeWidgetItem, product_id: int, offset: int, placeholder: bool = True) -> None:
+        if placeholder:
+            loading = QTreeWidgetItem([tr("Loading…")])
+            loading.setData(0, ROLE, ("loading",))
+            product.addChild(loading)
+
+        def show(result: dict) -> None:
+            product = self.item_for("product", product_id)  # found again: the tree may have changed
+            if product is None:
+                return
+            for index in reversed(range(product.childCount())):
+                if product.child(index).data(0, ROLE) == ("loading",):
+                    product.takeChild(index)
+            for batch in result["batches"]:
+                self._add_batch(product, batch)
+            if result["more"]:
+                more = QTreeWidgetItem([tr("Show more batches…")])
+                more.setData(0, ROLE, ("more", product_id, result["offset"]))
+                product.addChild(more)
+            self.batches_loaded.emit()
+
+        self._run(lambda s: load_batches(s, product_id=product_id, offset=offset), show)
+
+    def _selected(self, item: QTreeWidgetItem | None, _previous=None) -> None:
+        data = item.data(0, ROLE) if item is not None else None
+        if not data:
+            return
+        if data[0] == "archive":
+            self.show_archive(data[1])
+        elif data[0] == "more":  # becomes the "loading" row of the next page
+            item.setText(0, tr("Loading…"))
+            item.setData(0, ROLE, ("loading",))
+            self._load_page(item.parent(), data[1], data[2], placeholder=False)
+
+    def item_for(self, kind: str, key: int) -> QTreeWidgetItem | None:
+        """The loaded tree item of an archive or batch, if any."""
+        iterator = QTreeWidgetItemIterator(self.tree)
+        while item := iterator.value():
+            if item.data(0, ROLE) == (kind, key):
+                return item
+            iterator += 1
+        return None
+
+    def select_archive(self, archive_id: int) -> None:
+        item = self.item_for("archive", archive_id)
+        if item is None:
+            self.show_archive(archive_id)
+        else:
+            self.tree.setCurrentItem(item)
+            self.tree.scrollToItem(item)
+
+    # ------------------------------------------------------------------ details
+
+    def show_archive(self, archive_id: int) -> None:
+        self._run(lambda s: load_archive(s, archive_id), self._show_details, tree=False)
+
+    def _show_details(self, archive: dict) -> None:
+        self.archive = archive
+        until = archive["retention_until"]
+        cited = archive["cites"]
+        values = {
+            "archive_no": archive["archive_no"], "title": archive["title"],
+            "kind": ARCHIVE_KIND.get(archive["kind"], archive["kind"]),
+            "status": ARCHIVE_STATUS.get(archive["status"], archive["status"]),
+            "retention": RETENTION.get(archive["retention_code"], archive["retention_code"]),
+            "retention_until": until.isoformat() if until else tr("Permanent"),
+            "cites": (f'<a href="archive:{cited["id"]}">{html.escape(cited["archive_no"])}</a> '
+                      f'{html.escape(cited["title"])}') if cited else "—",
+        }
+        for key, label in self.fields.items():
+            label.setText(values[key])
+        self.catalogue.setRowCount(len(archive["entries"]))
+        for row, entry in enumerate(archive["entries"]):
+            for column, text in enumerate(catalogue_cells(entry)):
+                self.catalogue.setItem(row, column, QTableWidgetItem(text))
+        self.catalogue.resizeColumnsToContents()
+        self.catalogue.resizeRowsToContents()
+        self.catalogue.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.note.setText(tr("{count} materials in this archive.", count=len(archive["entries"])))
+        self.archive_shown.emit(archive["id"])
+
+    def open_entry(self, row: int, _column: int = 0) -> None:
+        """Open the material of a catalogue row in the record window."""
+        if self.archive is None or not 0 <= row < len(self.archive["entries"]):
+            return
+        entry = self.archive["entries"][row]
+        try:
+            from app.ui.record_dialog import RecordDialog
+        except ImportError:
+            log.exception("the record window could not be loaded")
+            Dialogs.warn(self, tr("Cannot open the record"), tr("The record window is not available."))
+            return
+        ids = entry["record_ids"]
+        if not ids:
+            return
+        if len(ids) > 1:
+            self.note.setText(tr("Entry {seq} holds {count} records; the first one is open.",
+                                 seq=entry["seq"], count=len(ids)))
+        RecordDialog.open(self.ctx, entry["ledger"], ids[0], parent=self)
