@@ -79,6 +79,11 @@ def amend(session: Session, obj: Submittable, changes: Mapping[str, object], rea
         raise fail("reason", "更正理由", "「更正理由」不能为空")
     declaration = ledger_for_model(type(obj))
     cleaned = declaration.clean(dict(changes), partial=True)
+    if obj.__table__.name == "incoming_inspection":
+        # The lot made from a receipt must say what the receipt says.
+        from .receiving import carry_amendment_to_lot
+
+        carry_amendment_to_lot(session, obj, cleaned)
     amendments = []
     for name, new in cleaned.items():
         old = getattr(obj, name)

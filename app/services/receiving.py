@@ -6,13 +6,15 @@ import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import ValidationError, FieldError
 from app.ledgers import ledger
 from app.models import IncomingInspection, Material, MaterialLot, StockMovement, Supplier
 
-from .common import actor, fail, get_or_fail, next_number, now, submit, today
+from .audit import canonical_value
+from .common import actor, fail, get_or_fail, next_number, submit, today
 from .suppliers import check_can_deliver
 
 
@@ -141,3 +143,30 @@ def write_off(session: Session, lot: MaterialLot, quantity: Decimal, at: dt.date
         lot.status = "written_off" if lot.status != "closed" else lot.status
         session.flush()
     return movement
+
+
+# What a receipt says that its lot repeats.
+_COPIED_TO_LOT = ("supplier_lot", "production_date", "expiry_date")
+# What made the lot what it is: changed only while nothing was taken from it.
+_DEFINES_LOT = ("material_id", "supplier_id", "unit", "decision")
+
+
+def carry_amendment_to_lot(session: Session, receipt: IncomingInspection, cleaned: dict) -> None:
+    """Apply an amendment of a receipt to its lot and stock ledger, or refuse it."""
+    changed = {k for k, v in cleaned.items() if canonical_value(getattr(receipt, k)) != canonical_value(v)}
+    lot = session.scalar(select(MaterialLot).where(MaterialLot.receipt_id == receipt.id))
+    if lot is None or not changed:
+        return
+    defining = changed & set(_DEFINES_LOT)
+    if defining:
+        labels = "、".join(ledger("incoming_inspection").field(name).label for name in sorted(defining))
+        raise fail(sorted(defining)[0], labels, f"进货查验记录「{receipt.receipt_no}」的{labels}不能更正：请作退货或报损处理后重新登记")
+    if "quantity" in changed:
+        moved = session.scalars(select(StockMovement).where(StockMovement.lot_id == lot.id).order_by(StockMovement.id)).all()
+        if len(moved) > 1:
+            raise fail("quantity", "数量", f"物料批次「{lot.lot_no}」已有领用或报损，不能再更正进货数量")
+        lot.quantity_received = lot.quantity_on_hand = cleaned["quantity"]
+        moved[0].quantity = moved[0].balance = cleaned["quantity"]
+    for name in _COPIED_TO_LOT:
+        if name in changed:
+            setattr(lot, name, cleaned[name])

@@ -77,3 +77,21 @@ def test_verify_finds_rows_changed_added_or_removed_outside(session):
     assert any("客户" in m and "修改" in m for m in messages)
     assert any("产品规格" in m and "删除" in m for m in messages)
     assert any("生产线" in m and "不是经本软件写入" in m for m in messages)
+
+
+def test_amending_a_receipt_carries_to_its_lot_or_is_refused(session):
+    from decimal import Decimal
+
+    from app.services import production
+
+    p = plant(session)
+    soy = lot(session, p, p.soy, quantity="100", supplier_lot="HLJ-1")
+    common.amend(session, soy.receipt, {"quantity": "120", "supplier_lot": "HLJ-9"}, "按随货单据更正")
+    assert (soy.quantity_received, soy.quantity_on_hand, soy.supplier_lot) == (Decimal(120), Decimal(120), "HLJ-9")
+    assert audit.verify(session.connection()) == []
+    batch = production.start_batch(session, dict(product_id=p.base.id, production_date="2026-11-18"))
+    production.feed_lot(session, batch, soy, "10", operator_id=p.person.id)
+    with pytest.raises(UserError, match="已有领用"):
+        common.amend(session, soy.receipt, {"quantity": "90"}, "再次更正")
+    with pytest.raises(UserError, match="查验结论"):
+        common.amend(session, soy.receipt, {"decision": "rejected"}, "改判")
