@@ -1,0 +1,257 @@
+"""Which service writes a record entered on a form, and how an existing one
+changes. Qt-free: a RecordDialog hands these functions to the task runner,
+and they run on a worker thread with the session ``AppContext.write`` opens.
+
+Each function takes the session and plain values (what ``LedgerForm.values``
+gives: codes, ids, ISO strings) and returns ids, never ORM objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import contextmanager
+
+from sqlalchemy import UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.errors import FieldError, UserError, ValidationError
+from app.i18n import lazy, tr
+from app.ledgers import Ledger, ledger
+from app.ledgers.fields import COMPUTED
+from app.models import ProductBatch, Supplier
+from app.models.base import Submittable
+from app.services import common, production, quality, receiving, safety, suppliers
+
+# Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
+# recall, archives): the screen where that happens.
+_BATCH_WORKBENCH = lazy("Batch workbench")
+_RELEASE_DESK = lazy("Release desk")
+_TRACE = lazy("Trace")
+_ARCHIVE_BROWSER = lazy("Archive browser")
+SCREENS = {
+    "stock_movement": _BATCH_WORKBENCH,
+    "feeding": _BATCH_WORKBENCH,
+    "ccp_reading": _BATCH_WORKBENCH,
+    "additive_use": _BATCH_WORKBENCH,
+    "commodity_batch": _BATCH_WORKBENCH,
+    "finished_goods_movement": _RELEASE_DESK,
+    "delivery": _RELEASE_DESK,
+    "recall": _TRACE,
+    "recall_progress": _TRACE,
+    "destruction": _TRACE,
+    "archive": _ARCHIVE_BROWSER,
+    "catalogue_entry": _ARCHIVE_BROWSER,
+    "archive_record": _ARCHIVE_BROWSER,
+    "attachment": _ARCHIVE_BROWSER,
+}
+# Made as a side effect of another record; the message names that record.
+MADE_WITH = {
+    "material_lot": "incoming_inspection",  # an accepted or rejected receipt
+    "inspection_item": "inspection",  # entered with its report
+    "amendment": None,  # the Amend button of the record it corrects
+}
+# Fields a service sets (a supplier becomes qualified, a batch is completed):
+# never typed on a form, neither when creating nor when amending.
+SET_BY_SERVICE = {
+    "supplier": ("status", "qualified_on", "qualified_by"),
+    "product_batch": ("status", "finished_at", "output_quantity", "loss_quantity", "expiry_date"),
+}
+# Numbers a service gives when the form leaves them empty.
+AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no"}
+
+
+def creatable(ledger_key: str) -> bool:
+    """Whether a new row of this ledger can be entered on a plain form."""
+    return ledger_key not in SCREENS and ledger_key not in MADE_WITH and ledger_key != "inspection"
+
+
+def refusal(ledger_key: str) -> str:
+    """Why a row of this ledger is not entered or edited on its form, and where it is."""
+    title = _title(ledger_key)
+    if ledger_key in SCREENS:
+        return tr("{ledger} are entered and kept on the “{screen}” screen.", ledger=title, screen=str(SCREENS[ledger_key]))
+    if ledger_key == "amendment":
+        return tr("Amendments are made with the Amend button of the record they correct.")
+    if ledger_key in MADE_WITH:
+        return tr("{ledger} are made together with {parent}.", ledger=title, parent=_title(MADE_WITH[ledger_key]))
+    return tr("An inspection report is saved together with its test items: use the inspection entry screen.")
+
+
+def editable(ledger_key: str) -> bool:
+    """Whether an unlocked row may be changed on its form (a locked one is amended)."""
+    return ledger_key not in SCREENS and ledger_key not in MADE_WITH
+
+
+def fixed_fields(ledger_key: str) -> tuple[str, ...]:
+    """Fields the system keeps: computed ones and those a service sets."""
+    declaration = ledger(ledger_key)
+    computed = tuple(f.name for f in declaration.fields if f.help == COMPUTED)
+    return computed + SET_BY_SERVICE.get(ledger_key, ())
+
+
+def auto_numbered(ledger_key: str) -> str | None:
+    return AUTO_NUMBERED.get(ledger_key)
+
+
+# ----------------------------------------------------------------- create
+
+
+def save_new(session: Session, ledger_key: str, values: Mapping[str, object]) -> int:
+    """Validate and write a new row through the service its ledger needs; its id."""
+    if ledger_key == "inspection" and "items" in values:
+        saver = _inspect
+    elif not creatable(ledger_key):
+        raise UserError(refusal(ledger_key))
+    else:
+        saver = SAVERS.get(ledger_key, _create)
+    # Empty values are left out, so the services' defaults and numbering apply.
+    given = {name: value for name, value in values.items() if value is not None and value != ""}
+    fixed = set(fixed_fields(ledger_key)) & set(given)
+    if fixed:
+        raise UserError(_fixed_message(ledger(ledger_key), fixed))
+    declaration = ledger(ledger_key)
+    check_unique(session, declaration, given)
+    with _conflicts_as_user_errors():
+        row = saver(session, ledger_key, given)
+    return row.id
+
+
+def _create(session: Session, ledger_key: str, values: dict):
+    return common.create(session, ledger_key, values)
+
+
+def _object(session: Session, model: type, ledger_key: str, field_name: str, values: Mapping[str, object]):
+    """The row a reference field names, or a ValidationError at that field."""
+    spec = ledger(ledger_key).field(field_name)
+    try:
+        row_id = spec.convert(values.get(field_name))
+    except ValueError as exc:
+        raise ValidationError.single(field_name, spec.label, f"「{spec.label}」{exc}") from None
+    if row_id is None:
+        raise ValidationError.single(field_name, spec.label, f"「{spec.label}」不能为空")
+    return common.get_or_fail(session, model, row_id, field_name, spec.label)
+
+
+def _batch_record(session: Session, ledger_key: str, values: dict):
+    if ledger_key == "cleaning_record" and values.get("batch_id") is None:
+        return common.create(session, ledger_key, values)  # a line cleaned between batches
+    batch = _object(session, ProductBatch, ledger_key, "batch_id", values)
+    return production.add_record(session, ledger_key, batch, values)
+
+
+def _supplier_row(service: Callable) -> Callable:
+    def save(session: Session, ledger_key: str, values: dict):
+        supplier = _object(session, Supplier, ledger_key, "supplier_id", values)
+        return service(session, supplier, {k: v for k, v in values.items() if k != "supplier_id"})
+
+    return save
+
+
+def _inspect(session: Session, _ledger_key: str, values: dict):
+    values = dict(values)
+    items = values.pop("items", None) or []
+    return quality.inspect(session, values, items)
+
+
+SAVERS: dict[str, Callable] = {
+    "incoming_inspection": lambda session, _key, values: receiving.receive(session, values),
+    "product_batch": lambda session, _key, values: production.start_batch(session, values),
+    "retained_sample": lambda session, _key, values: quality.keep_sample(session, values),
+    "supplier": lambda session, _key, values: suppliers.add_supplier(session, values),
+    "supplier_document": _supplier_row(suppliers.add_document),
+    "platform_check": _supplier_row(suppliers.record_platform_check),
+    **{key: _batch_record for key in production.BATCH_RECORD_LEDGERS},
+    **{key: safety.record for key in safety.SAFETY_LEDGERS},
+}
+
+
+# ------------------------------------------------------------------ change
+
+
+def amend(
+    session: Session, ledger_key: str, record_id: int, changes: Mapping[str, object], reason: str | None = None
+) -> int:
+    """Change an existing row. A submitted (locked) one is amended, keeping the
+    old values, who, when and why; an unlocked one is updated in place (the
+    audit log keeps the old row and, when given, the reason)."""
+    declaration = ledger(ledger_key)
+    row = session.get(declaration.model, record_id)
+    if row is None:
+        raise UserError(tr("This record no longer exists."))
+    fixed = set(fixed_fields(ledger_key)) & set(changes)
+    if fixed:
+        raise UserError(_fixed_message(declaration, fixed))
+    locked = isinstance(row, Submittable) and row.locked
+    if not locked and not editable(ledger_key):
+        raise UserError(refusal(ledger_key))
+    given = {name: value for name, value in changes.items() if value is not None and value != ""}
+    check_unique(session, declaration, given, exclude_id=record_id)
+    with _conflicts_as_user_errors():
+        if locked:
+            common.amend(session, row, changes, reason or "")
+        else:
+            _update(session, declaration, row, changes, reason)
+    return record_id
+
+
+def _update(session: Session, declaration: Ledger, row, changes: Mapping[str, object], reason: str | None) -> None:
+    cleaned = declaration.clean(dict(changes), partial=True)
+    for name, value in cleaned.items():
+        setattr(row, name, value)
+    if reason and reason.strip():
+        session.info["reason"] = reason.strip()
+    try:
+        session.flush()
+    finally:
+        session.info.pop("reason", None)
+
+
+# ---------------------------------------------------------------- checks
+
+
+def check_unique(session: Session, declaration: Ledger, values: Mapping[str, object], exclude_id: int | None = None) -> None:
+    """A number or name another row already has is an error at its field,
+    not a database failure after the fact."""
+    table = declaration.model.__table__
+    single = {c.name for c in table.columns if c.unique}
+    single |= {
+        constraint.columns.keys()[0]
+        for constraint in table.constraints
+        if isinstance(constraint, UniqueConstraint) and len(constraint.columns) == 1
+    }
+    errors = []
+    for name in sorted(single & set(values) & set(declaration.field_names)):
+        spec = declaration.field(name)
+        try:
+            value = spec.convert(values[name])
+        except ValueError:
+            continue  # Ledger.clean reports it
+        if value is None:
+            continue
+        query = select(declaration.model.id).where(table.c[name] == value)
+        if exclude_id is not None:
+            query = query.where(declaration.model.id != exclude_id)
+        if session.scalar(query.limit(1)) is not None:
+            errors.append(FieldError(name, spec.label, tr("“{label}” {value} is already used by another record.", label=spec.label, value=spec.display(value))))
+    if errors:
+        raise ValidationError(errors)
+
+
+@contextmanager
+def _conflicts_as_user_errors():
+    """A constraint check_unique does not know (several columns together)
+    becomes a message instead of a crash dialog."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise UserError(tr("The record conflicts with the database (a duplicate, or a reference to a record that does not exist); nothing was saved.")) from error
+
+
+def _fixed_message(declaration: Ledger, names: set[str]) -> str:
+    labels = "、".join(f"「{declaration.field(name).label}」" for name in sorted(names))
+    return tr("{labels} are kept by the system and cannot be entered here.", labels=labels)
+
+
+def _title(ledger_key: str) -> str:
+    return ledger(ledger_key).title if ledger_key != "archive_record" else ledger("archive").title
