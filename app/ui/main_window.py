@@ -132,6 +132,16 @@ class MainWindow(QMainWindow):
         if key:
             self.show_page(key)
 
+    def navigate(self, key: str) -> QWidget:
+        """Select a page in the navigation, as a click would."""
+        for top in range(self.nav.topLevelItemCount()):
+            group = self.nav.topLevelItem(top)
+            for index in range(group.childCount()):
+                item = group.child(index)
+                if item.data(0, Qt.ItemDataRole.UserRole) == key:
+                    self.nav.setCurrentItem(item)
+        return self.show_page(key)
+
     def show_page(self, key: str) -> QWidget:
         widget = self._built.get(key)
         if widget is None:
