@@ -84,7 +84,10 @@ def release_blockers(session: Session, commodity: CommodityBatch) -> list[str]:
     if batch.status != "completed":
         blockers.append(f"产品批「{batch.batch_no}」状态为{_status(batch.status)}")
     for reading in open_deviations(session, {batch.id} | _upstream(session, batch.id)):
-        blockers.append(f"关键控制点「{reading.ccp.name}」于 {reading.measured_at:%Y-%m-%d %H:%M} 偏离关键限值，尚无纠偏措施")
+        # Name the batch: the deviation may sit in an upstream (semi-finished) batch.
+        source = batch if reading.batch_id == batch.id else session.get(ProductBatch, reading.batch_id)
+        blockers.append(f"产品批「{source.batch_no}」的关键控制点「{reading.ccp.name}」于 "
+                        f"{reading.measured_at:%Y-%m-%d %H:%M} 偏离关键限值，尚无纠偏措施")
     passed = session.scalars(
         select(Inspection).where(
             Inspection.commodity_batch_id == commodity.id, Inspection.kind == "release", Inspection.conclusion == "pass"

@@ -67,6 +67,8 @@ def feed_lot(
     _open(batch)
     fed_at = fed_at or now(session)
     quantity = ledger("feeding").field("quantity").convert(quantity)
+    if quantity is None:
+        raise fail("quantity", "使用数量", "「使用数量」不能为空")
     receiving.issue(session, lot, quantity, fed_at, batch_id=batch.id, received_by=operator_id)
     feeding = Feeding(
         batch_id=batch.id, material_lot_id=lot.id, quantity=quantity, unit=lot.unit,

@@ -1,0 +1,265 @@
+"""The entry panels of the release desk: packing a commodity batch (G§4(2)),
+the release inspection with its label check (G§40) and the delivery to a
+customer (R2.7). Each collects what the user entered and hands it to the
+desk's methods, the same ones tests call."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QDateTime, Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QGroupBox,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.i18n import lazy, tr
+from app.ledgers import ledger
+
+from .release_data import CommodityDetail, DeskData
+from .workflow_kit import (
+    ErrorLabel,
+    IdCombo,
+    action_button,
+    date_edit,
+    datetime_edit,
+    fill_table,
+    fmt_qty,
+    label_of,
+    make_table,
+    moment,
+    row,
+)
+
+# Release checks most factories make on every lot (G§40); the user edits them.
+DEFAULT_ITEMS = (
+    (lazy("Release check: sensory"), lazy("As the product standard requires")),
+    (lazy("Release check: net content"), lazy("JJF 1070: average not below the declared content")),
+    (lazy("Release check: packaging and seal"), lazy("No leaks or swelling, seal intact")),
+)
+
+
+class PackPanel(QGroupBox):
+    def __init__(self, desk):
+        super().__init__(tr("Pack a commodity batch"))
+        self.desk = desk
+        self.batch = IdCombo()
+        self.batch.currentIndexChanged.connect(self._batch_chosen)
+        self.spec = IdCombo()
+        self.spec.currentIndexChanged.connect(self._spec_chosen)
+        self.units = QSpinBox()
+        self.units.setRange(1, 10_000_000)
+        self.units.valueChanged.connect(self._update_need)
+        self.need = QLabel("")
+        self.packed_from = datetime_edit()
+        self.packed_to = datetime_edit()
+        self.team = QLineEdit()
+        self.operator = IdCombo()
+        self.label_checked = QCheckBox(label_of("commodity_batch", "label_checked"))
+        self.button = action_button(tr("Pack the batch"), self._pack)
+        self.error = ErrorLabel()
+        form = QFormLayout(self)
+        form.addRow(label_of("commodity_batch", "product_batch_id"), self.batch)
+        form.addRow(label_of("commodity_batch", "spec_id"), self.spec)
+        form.addRow(label_of("commodity_batch", "units"), row(self.units, self.need))
+        form.addRow(label_of("commodity_batch", "packed_from"), self.packed_from)
+        form.addRow(label_of("commodity_batch", "packed_to"), self.packed_to)
+        form.addRow(label_of("commodity_batch", "team"), self.team)
+        form.addRow(label_of("commodity_batch", "operator_id"), self.operator)
+        form.addRow("", self.label_checked)
+        form.addRow("", self.button)
+        form.addRow(self.error)
+        self._packable = {}
+
+    def show_data(self, data: DeskData) -> None:
+        self._packable = {p.id: p for p in data.packable}
+        self.batch.set_rows([
+            (p.id, tr("{batch} {product} (stock {stock} {unit})", batch=p.batch_no, product=p.product,
+                      stock=fmt_qty(p.stock), unit=p.unit))
+            for p in data.packable
+        ])
+        self.operator.set_people(data.people, posts=("production",))
+        for widget in (self.spec, self.units, self.button):
+            widget.setEnabled(bool(data.packable))
+        self.packed_to.setDateTime(QDateTime.currentDateTime())  # the last hour, until the user says otherwise
+        self.packed_from.setDateTime(QDateTime.currentDateTime().addSecs(-3600))
+
+    def _chosen(self):
+        """The chosen batch, and the name and net content of the chosen spec."""
+        batch = self._packable.get(self.batch.current_id())
+        spec = next(((name, net) for s, name, net in batch.specs if s == self.spec.current_id()), (None, None)) \
+            if batch else (None, None)
+        return batch, *spec
+
+    def _batch_chosen(self, _index: int = 0) -> None:
+        batch = self._packable.get(self.batch.current_id())
+        self.spec.set_rows([
+            (s, tr("{spec} ({net} {unit} per pack)", spec=name, net=fmt_qty(net), unit=batch.unit))
+            for s, name, net in batch.specs
+        ] if batch else [])
+
+    def _spec_chosen(self, _index: int = 0) -> None:
+        """Offer as many packs as the batch's stock allows."""
+        batch, _name, net = self._chosen()
+        if net:
+            self.units.setValue(max(1, int(batch.stock / net)))
+        self._update_need()
+
+    def _update_need(self, _value=0) -> None:
+        batch, _name, net = self._chosen()
+        if net is None:
+            self.need.setText("")
+            return
+        needed = net * self.units.value()
+        self.need.setText(tr("needs {needed} {unit} of {stock} {unit}", needed=fmt_qty(needed), unit=batch.unit,
+                             stock=fmt_qty(batch.stock)))
+        self.need.setStyleSheet("color: #b3261e;" if needed > batch.stock else "color: #6b6b6b;")
+
+    def _pack(self) -> None:
+        batch, spec, _net = self._chosen()
+        if batch is None:
+            self.error.show_message(tr("No completed batch with stock to pack."))
+            return
+        self.desk.pack(batch.batch_no, spec or "", self.units.value(), label_checked=self.label_checked.isChecked(),
+                       packed_from=moment(self.packed_from), packed_to=moment(self.packed_to),
+                       team=self.team.text().strip() or None, operator_id=self.operator.current_id())
+
+
+class InspectionPanel(QWidget):
+    COLUMNS = ("item", "method", "requirement", "result")
+
+    def __init__(self, desk):
+        super().__init__()
+        self.desk = desk
+        items = ledger("inspection_item")
+        self.items = QTableWidget(0, 5)
+        self.items.setHorizontalHeaderLabels([items.field(n).label for n in (*self.COLUMNS, "verdict")])
+        self.items.verticalHeader().setVisible(False)
+        self.items.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.items.setFixedHeight(150)
+        for item, requirement in DEFAULT_ITEMS:
+            self.add_item(str(item), "", str(requirement))
+        self.sample_quantity = QLineEdit()
+        self.inspector = IdCombo()
+        self.reviewer = IdCombo()
+        self.label_ok = QCheckBox(label_of("inspection", "label_check_passed"))
+        self.label_notes = QLineEdit()
+        self.button = action_button(tr("Submit release inspection"), self._submit)
+        self.error = ErrorLabel()
+        self.reports = make_table([label_of("inspection", "report_no"), label_of("inspection", "sampled_at"),
+                                   label_of("inspection", "conclusion"), label_of("inspection", "label_check_passed")])
+        form = QFormLayout()
+        form.addRow(label_of("inspection", "sample_quantity"), self.sample_quantity)
+        form.addRow(label_of("inspection", "inspector_id"), row(self.inspector, label_of("inspection", "reviewer_id"),
+                                                                 self.reviewer))
+        form.addRow("", self.label_ok)
+        form.addRow(label_of("inspection", "label_check_notes"), self.label_notes)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.items)
+        layout.addLayout(row(action_button(tr("Add item"), lambda: self.add_item()),
+                             action_button(tr("Remove item"), self._remove_item)))
+        layout.addLayout(form)
+        layout.addLayout(row(self.button))
+        layout.addWidget(self.error)
+        layout.addWidget(self.reports, 1)
+
+    def add_item(self, item: str = "", method: str = "", requirement: str = "", result: str = "") -> None:
+        r = self.items.rowCount()
+        self.items.insertRow(r)
+        for c, text in enumerate((item, method, requirement, result)):
+            self.items.setItem(r, c, QTableWidgetItem(text))
+        verdict = QComboBox()
+        for code, label in ledger("inspection_item").field("verdict").choices.items():
+            verdict.addItem(label, code)
+        self.items.setCellWidget(r, 4, verdict)
+
+    def _remove_item(self) -> None:
+        if self.items.currentRow() >= 0:
+            self.items.removeRow(self.items.currentRow())
+
+    def rows(self, *, fill_result: str | None = None, verdict: str | None = None) -> list[dict]:
+        """The items as the service takes them; ``fill_result``/``verdict`` fill in for a quick pass."""
+        found = []
+        for r in range(self.items.rowCount()):
+            values = {name: (self.items.item(r, c).text().strip() if self.items.item(r, c) else "")
+                      for c, name in enumerate(self.COLUMNS)}
+            if not any(values.values()):
+                continue
+            if fill_result and not values["result"]:
+                values["result"] = fill_result
+            values["verdict"] = verdict or self.items.cellWidget(r, 4).currentData()
+            found.append({k: v or None for k, v in values.items()})
+        return found
+
+    def show_data(self, data: DeskData, detail: CommodityDetail | None) -> None:
+        self.inspector.set_people(data.people, posts=("inspection",))
+        self.reviewer.set_people(data.people, posts=("quality",))
+        fill_table(self.reports, [list(i) for i in detail.inspections] if detail else [])
+        self.setEnabled(detail is not None and detail.status == "packed")
+
+    def _submit(self) -> None:
+        self.desk.inspect_release(
+            None, items=self.rows(), label_passed=self.label_ok.isChecked(),
+            label_notes=self.label_notes.text().strip() or None,
+            sample_quantity=self.sample_quantity.text().strip() or None,
+        )
+
+
+class DeliveryPanel(QWidget):
+    def __init__(self, desk):
+        super().__init__()
+        self.desk = desk
+        self.customer = QLineEdit()
+        self.customer.setPlaceholderText(tr("Type part of the name"))
+        self.completer = QCompleter([], self)
+        self.completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.customer.setCompleter(self.completer)
+        self.units = QSpinBox()
+        self.units.setRange(1, 10_000_000)
+        self.sale_date = date_edit()
+        self.clerk = IdCombo()
+        self.cold_chain = QLineEdit()
+        self.vehicle = QLineEdit()
+        self.button = action_button(tr("Record the sale"), self._deliver)
+        self.error = ErrorLabel()
+        self.deliveries = make_table([label_of("delivery", "delivery_no"), label_of("delivery", "customer_id"),
+                                      label_of("delivery", "units"), label_of("delivery", "sale_date")], stretch=1)
+        form = QFormLayout()
+        form.addRow(label_of("delivery", "customer_id"), self.customer)
+        form.addRow(label_of("delivery", "units"), row(self.units, label_of("delivery", "sale_date"), self.sale_date))
+        form.addRow(label_of("delivery", "clerk_id"), self.clerk)
+        form.addRow(label_of("delivery", "cold_chain"),
+                    row(self.cold_chain, label_of("delivery", "vehicle"), self.vehicle))
+        form.addRow("", self.button)
+        form.addRow(self.error)
+        self.entry = QWidget()
+        self.entry.setLayout(form)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.entry)
+        layout.addWidget(self.deliveries, 1)
+
+    def show_data(self, data: DeskData, detail: CommodityDetail | None) -> None:
+        self.completer.model().setStringList([name for _id, name in data.customers])
+        self.clerk.set_people(data.people, posts=("storage",))
+        fill_table(self.deliveries, [[no, name, str(units), str(day)] for no, name, units, day in detail.deliveries]
+                   if detail else [])
+        can = detail is not None and detail.status == "released" and detail.units_on_hand > 0
+        self.entry.setEnabled(can)
+        if can:
+            self.units.setMaximum(detail.units_on_hand)
+
+    def _deliver(self) -> None:
+        self.desk.deliver(None, self.customer.text().strip(), self.units.value(),
+                          sale_date=self.sale_date.date().toPython(), clerk_id=self.clerk.current_id(),
+                          cold_chain=self.cold_chain.text().strip() or None,
+                          vehicle=self.vehicle.text().strip() or None)
