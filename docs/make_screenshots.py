@@ -39,6 +39,23 @@ def soybean_lot(ctx) -> str:
         )
 
 
+def deviation_batch(ctx) -> str:
+    from app.models import CCPReading, ProductBatch
+
+    with ctx.read() as session:
+        return session.scalar(
+            select(ProductBatch.batch_no).join(CCPReading, CCPReading.batch_id == ProductBatch.id)
+            .where(CCPReading.deviation.is_(True)).limit(1)
+        )
+
+
+def newest_commodity(ctx) -> str:
+    from app.models import CommodityBatch
+
+    with ctx.read() as session:
+        return session.scalar(select(CommodityBatch.lot_code).order_by(CommodityBatch.id.desc()).limit(1))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", help="a demo database to use (default: load the demo into a temporary one)")
@@ -77,8 +94,8 @@ def main() -> int:
 
     shoot("01-incoming-inspection", "incoming_inspection")
     shoot("02-product-batches", "product_batch")
-    shoot("03-batch-workbench", "batch_workbench")
-    shoot("04-release-desk", "release_desk")
+    shoot("03-batch-workbench", "batch_workbench", lambda page: (settle(app, ctx), page.select_batch(deviation_batch(ctx)), page.tabs.setCurrentIndex(1)))
+    shoot("04-release-desk", "release_desk", lambda page: (settle(app, ctx), page.select(newest_commodity(ctx))))
     shoot("05-archive-browser", "archive_browser")
     shoot("06-trace-forward", "trace", lambda page: page.run_trace(soybean_lot(ctx), "forward"))
     shoot("07-upload-and-statistics", "upload_status")
