@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
@@ -18,10 +19,12 @@ from PySide6.QtWidgets import (
 )
 
 from app import __version__
+from app import i18n
 from app.i18n import lazy, tr
 from app.ledgers import registry
 
 from .context import AppContext
+from .dialogs import Dialogs
 
 log = logging.getLogger("ui")
 
@@ -109,7 +112,25 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
         self.statusBar().showMessage(ctx.engine.url.render_as_string(hide_password=True))
+        self._build_menu()
         self._restore()
+
+    def _build_menu(self) -> None:
+        settings_menu = self.menuBar().addMenu(tr("Settings"))
+        language_menu = settings_menu.addMenu(tr("Language"))
+        group = QActionGroup(self)
+        current = str(QSettings().value("ui/language", i18n.DEFAULT))
+        for code, name in i18n.LANGUAGES.items():
+            action = language_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(code == current)
+            action.setData(code)
+            group.addAction(action)
+        group.triggered.connect(self._choose_language)
+
+    def _choose_language(self, action) -> None:
+        QSettings().setValue("ui/language", action.data())
+        Dialogs.info(self, tr("Language"), tr("The language changes when the application is started again."))
 
     def _fill_navigation(self) -> None:
         by_group: dict[str, list[Page]] = {}

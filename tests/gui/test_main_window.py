@@ -67,3 +67,14 @@ def test_a_crash_shows_the_log_location(window, monkeypatch, caplog):
         sys.excepthook(*sys.exc_info())
     assert shown and "foodarchive.log" in shown[0]
     assert any("boom" in (r.exc_text or "") or r.exc_info for r in caplog.records)
+
+
+def test_language_can_be_chosen(window, monkeypatch):
+    told = []
+    monkeypatch.setattr(Dialogs, "info", classmethod(lambda cls, parent, title, text: told.append(text)))
+    settings_menu = window.menuBar().actions()[0].menu()
+    language_menu = settings_menu.actions()[0].menu()
+    english = next(a for a in language_menu.actions() if a.data() == "en")
+    english.trigger()
+    assert QSettings().value("ui/language") == "en" and told
+    QSettings().setValue("ui/language", "zh_CN")
