@@ -94,14 +94,18 @@ def base_batch(session, p: Plant, soy_lot, quantity="100", *, day="2026-11-18"):
     return batch
 
 
-def released_commodity(session, p: Plant, soy_lot, units=100):
-    base = base_batch(session, p, soy_lot)
+def packed_commodity(session, p: Plant, base, units=100):
+    """Soy milk made from a completed base batch, packed and not yet released."""
     milk = production.start_batch(session, dict(product_id=p.milk.id, production_date="2026-11-19"))
     production.feed_batch(session, milk, base, "50", operator_id=p.person.id)
     production.complete_batch(session, milk, "50")
-    commodity = distribution.pack(session, milk, p.bottle, units, dict(
+    return distribution.pack(session, milk, p.bottle, units, dict(
         packed_from="2026-11-19 09:00", packed_to="2026-11-19 11:00", label_checked=True, operator_id=p.person.id,
     ))
+
+
+def released_commodity(session, p: Plant, soy_lot, units=100):
+    commodity = packed_commodity(session, p, base_batch(session, p, soy_lot), units)
     release_inspection(session, p, commodity)
     distribution.release(session, commodity, by=p.person.id)
     return commodity

@@ -16,7 +16,7 @@ from app.errors import UserError, ValidationError
 from app.models import AdditiveUse, IncomingInspection, MaterialLot, SupplierDocument
 from app.services import common, distribution, production, receiving
 
-from .builders import base_batch, lot, plant, receipt_values, release_inspection, released_commodity
+from .builders import base_batch, lot, packed_commodity, plant, receipt_values, release_inspection, released_commodity
 
 
 def rows(session, model) -> int:
@@ -170,12 +170,7 @@ def test_ccp_deviation_blocks_release_until_corrected(session):
     reading = production.record_ccp(session, base, p.boil_ccp, "92", operator_id=p.person.id)
     assert reading.deviation
     production.complete_batch(session, base, "100")
-    milk = production.start_batch(session, dict(product_id=p.milk.id, production_date="2026-11-19"))
-    production.feed_batch(session, milk, base, "50", operator_id=p.person.id)
-    production.complete_batch(session, milk, "50")
-    commodity = distribution.pack(session, milk, p.bottle, 100, dict(
-        packed_from="2026-11-19 09:00", packed_to="2026-11-19 11:00", label_checked=True, operator_id=p.person.id,
-    ))
+    commodity = packed_commodity(session, p, base)
     release_inspection(session, p, commodity)
     blockers = distribution.release_blockers(session, commodity)
     assert len(blockers) == 1 and "煮浆" in blockers[0] and "纠偏" in blockers[0]
@@ -188,13 +183,7 @@ def test_ccp_deviation_blocks_release_until_corrected(session):
 
 def test_release_needs_passed_release_inspection_and_label_check(session):
     p = plant(session)
-    base = base_batch(session, p, lot(session, p, p.soy))
-    milk = production.start_batch(session, dict(product_id=p.milk.id, production_date="2026-11-19"))
-    production.feed_batch(session, milk, base, "50", operator_id=p.person.id)
-    production.complete_batch(session, milk, "50")
-    commodity = distribution.pack(session, milk, p.bottle, 100, dict(
-        packed_from="2026-11-19 09:00", packed_to="2026-11-19 11:00", label_checked=True, operator_id=p.person.id,
-    ))
+    commodity = packed_commodity(session, p, base_batch(session, p, lot(session, p, p.soy)))
     assert distribution.release_blockers(session, commodity) == ["没有合格的出厂检验报告"]
     release_inspection(session, p, commodity, label_ok=False)
     assert distribution.release_blockers(session, commodity) == ["标签符合性查验未通过"]
@@ -206,13 +195,8 @@ def test_failed_inspection_makes_batch_nonconforming_with_warning_archive(sessio
     from app.models import Archive
 
     p = plant(session)
-    base = base_batch(session, p, lot(session, p, p.soy))
-    milk = production.start_batch(session, dict(product_id=p.milk.id, production_date="2026-11-19"))
-    production.feed_batch(session, milk, base, "50", operator_id=p.person.id)
-    production.complete_batch(session, milk, "50")
-    commodity = distribution.pack(session, milk, p.bottle, 10, dict(
-        packed_from="2026-11-19 09:00", packed_to="2026-11-19 11:00", label_checked=True, operator_id=p.person.id,
-    ))
+    commodity = packed_commodity(session, p, base_batch(session, p, lot(session, p, p.soy)), units=10)
+    milk = commodity.product_batch
     release_inspection(session, p, commodity, verdict="fail")
     assert milk.status == "nonconforming"
     warning = session.scalar(select(Archive).where(Archive.kind == "warning", Archive.product_batch_id == milk.id))
