@@ -66,17 +66,13 @@ def make_application(argv: list[str]) -> QApplication:
 
 def offer_demo(ctx: AppContext, parent) -> None:
     """An empty database offers to load the demo factory, in the background."""
-    from sqlalchemy import select
-
-    from app.models import Enterprise
+    from app.services import demo
 
     with ctx.read() as session:
-        if session.scalar(select(Enterprise.id).limit(1)) is not None:
+        if not demo.is_empty(session):
             return
     if not Dialogs.confirm(parent, tr("Empty database"), tr("The database is empty. Load the demo factory to look around?")):
         return
-    from app.services import demo
-
     dialog = QProgressDialog(tr("Loading the demo factory…"), "", 0, 0, parent)
     dialog.setCancelButton(None)
     dialog.setMinimumDuration(0)

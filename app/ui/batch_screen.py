@@ -14,15 +14,13 @@ import datetime as dt
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QPushButton, QTabWidget, QVBoxLayout
-from sqlalchemy import select
 
 from app.errors import UserError
 from app.i18n import tr
 from app.models import CCPReading, CriticalControlPoint, MaterialLot, ProductBatch
-from app.services import production
+from app.services import batch_view, production
 from app.services.common import now
 
-from . import batch_data
 from .batch_sections import CCPSection, CompletionSection, FeedingSection, RecordsSection
 from .context import AppContext
 from .dialogs import Dialogs
@@ -32,7 +30,7 @@ from .workflow_kit import ErrorLabel, IdCombo, WorkflowScreen, action_button, da
 class BatchWorkbench(WorkflowScreen):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, parent)
-        self.data: batch_data.WorkbenchData | None = None
+        self.data: batch_view.WorkbenchData | None = None
         self.batch_id: int | None = None
         self._wanted: int | str | None = None
 
@@ -95,16 +93,9 @@ class BatchWorkbench(WorkflowScreen):
 
     def load_snapshot(self, session, key):
         wanted, show_all = key
-        if wanted is None:  # on opening: the batch in production, if any
-            wanted = session.scalar(select(ProductBatch.id).where(ProductBatch.status == "open")
-                                    .order_by(ProductBatch.id.desc()).limit(1))
-        if isinstance(wanted, str):
-            number, wanted = wanted, session.scalar(select(ProductBatch.id).where(ProductBatch.batch_no == wanted))
-            if wanted is None:
-                raise UserError(tr("No batch numbered {number}", number=number))
-        return batch_data.load(session, wanted, show_all)
+        return batch_view.load(session, batch_view.batch_to_show(session, wanted), show_all)
 
-    def show_snapshot(self, data: batch_data.WorkbenchData) -> None:
+    def show_snapshot(self, data: batch_view.WorkbenchData) -> None:
         self.data = data
         detail = data.detail
         self.batch_id = detail.id if detail else None
@@ -128,7 +119,7 @@ class BatchWorkbench(WorkflowScreen):
         for section in (self.feeding, self.ccp, self.records, self.completion):
             section.show_detail(detail, data)
 
-    def _header(self, d: batch_data.BatchDetail) -> str:
+    def _header(self, d: batch_view.BatchDetail) -> str:
         colour = "#1b6e20" if d.status == "completed" else ("#8a5a00" if d.is_open else "#b3261e")
         parts = [
             f"<b style='font-size:14pt'>{d.batch_no}</b>　{d.product}（{d.product_kind}）",
@@ -202,13 +193,10 @@ class BatchWorkbench(WorkflowScreen):
 
         def write(session):
             batch = session.get(ProductBatch, batch_id)
-            lot = session.scalar(select(MaterialLot).where(MaterialLot.lot_no == number))
-            if lot is not None:
-                production.feed_lot(session, batch, lot, quantity, operator_id=operator_id, method=method)
+            source = batch_view.feed_source(session, number)
+            if isinstance(source, MaterialLot):
+                production.feed_lot(session, batch, source, quantity, operator_id=operator_id, method=method)
                 return
-            source = session.scalar(select(ProductBatch).where(ProductBatch.batch_no == number))
-            if source is None:
-                raise UserError(tr("No lot or batch numbered {number}", number=number))
             production.feed_batch(session, batch, source, quantity, operator_id=operator_id, method=method)
 
         self.submit(write, self.feeding.error)

@@ -21,9 +21,9 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.ledgers import ledger
+from app.services.batch_view import NEAR_EXPIRY_DAYS, BatchDetail, WorkbenchData
 from app.services.production import STERILISATION_PARAMETER
 
-from .batch_data import NEAR_EXPIRY_DAYS, BatchDetail, WorkbenchData
 from .workflow_kit import (
     AMBER_BG,
     GREEN,

@@ -36,13 +36,12 @@ from PySide6.QtWidgets import (
     QWidget,
     QWidgetAction,
 )
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from app.errors import FieldError
 from app.i18n import tr
-from app.ledgers import Field, Ledger, ledger as ledger_named
+from app.ledgers import Field, Ledger
 from app.ledgers.fields import COMPUTED
+from app.services.record_view import Choices, lookup_choices
 
 ERROR_COLOUR = "#c62828"
 REQUIRED_MARK = f'<span style="color:{ERROR_COLOUR}">*</span>'
@@ -52,39 +51,6 @@ NUMBER_PATTERNS = {"int": r"-?\d*", "decimal": r"-?\d*\.?\d*"}
 DATE_PATTERN = r"[0-9\-/ :.]*"
 FIELD_WIDTHS = {"int": 140, "decimal": 140, "date": 170, "datetime": 200}
 READ_ONLY_BASE = "#f2f2f2"
-
-Choices = list[tuple[int, str]]  # (id, display text) of the rows a reference may name
-
-
-# ----------------------------------------------------------------- lookups
-
-
-def lookup_choices(session: Session, declaration: Ledger) -> dict[str, Choices]:
-    """For every reference field: the rows it may name, one query per lookup."""
-    by_lookup: dict[tuple[str, str], Choices] = {}
-    found = {}
-    for f in declaration.fields:
-        if f.kind != "ref":
-            continue
-        key = (f.lookup.ledger, f.lookup.display)
-        if key not in by_lookup:
-            by_lookup[key] = _choices(session, ledger_named(f.lookup.ledger), f.lookup.display)
-        found[f.name] = by_lookup[key]
-    return found
-
-
-def _choices(session: Session, target: Ledger, display: str) -> Choices:
-    model = target.model
-    # Records (batches, lots, receipts) newest first; master data in entry order.
-    order = model.id.desc() if target.date_field else model.id
-    shown = target.field(display) if display in target.field_names else None
-    rows = session.execute(select(model.id, getattr(model, display)).order_by(order)).all()
-    texts = [(row_id, shown.display(value) if shown else str(value or "")) for row_id, value in rows]
-    counts: dict[str, int] = {}
-    for _row_id, text in texts:
-        counts[text] = counts.get(text, 0) + 1
-    # Two people of one name stay apart: the row number follows the name.
-    return [(row_id, text if counts[text] == 1 else f"{text}（{row_id}）") for row_id, text in texts]
 
 
 # -------------------------------------------------------------- formatting

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from app.i18n import tr
 from app.ledgers import Field, Ledger
+from app.services.entry import creatable, refusal
 
-from .savers import creatable, refusal
 from .context import AppContext
 from .dialogs import Dialogs
 from .ledger_model import LedgerTableModel

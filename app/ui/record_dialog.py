@@ -1,16 +1,13 @@
 """One window per record: enter a new one, look at one, amend a locked one.
 
-The form is a ``LedgerForm``; saving runs ``savers`` on the task runner, so
-the window stays responsive while the database works. A submitted (locked)
-record opens read-only; "更正" makes it editable, and saving asks for the
-reason and writes an amendment. Fields with amendments carry a marker whose
+The form is a ``LedgerForm``; saving runs ``app.services.entry`` on the task
+runner, so the window stays responsive while the database works. A submitted
+(locked) record opens read-only; "更正" makes it editable, and saving asks for
+the reason and writes an amendment. Fields with amendments carry a marker whose
 tooltip is their history; the whole history is listed at the bottom.
 """
 
 from __future__ import annotations
-
-import datetime as dt
-from dataclasses import dataclass, field
 
 import shiboken6
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
@@ -25,69 +22,23 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
 
 from app.errors import UserError, ValidationError
 from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named
-from app.models import Amendment
-from app.models.base import Submittable
+from app.services import entry
+from app.services.gs1 import GS_SHOWN, parse_scan
+from app.services.record_view import AmendmentLine, lookup_choices, read_record
 
-from . import savers
 from .context import AppContext
 from .dialogs import Dialogs, show_error
-from .forms import LedgerForm, lookup_choices
-from .gs1 import GS_SHOWN, parse_scan
+from .forms import LedgerForm
 
 BANNER_STYLE = "background: #fff4d6; border: 1px solid #f0c36d; border-radius: 3px; padding: 6px;"
 SCAN_FIELDS = ("supplier_lot", "production_date", "expiry_date")
 MINIMUM_SIZE = QSize(480, 360)
 HISTORY_ROWS_SHOWN = 5
 DEFAULT_SIZE = QSize(720, 780)
-
-
-@dataclass(frozen=True)
-class AmendmentLine:
-    at: dt.datetime
-    by: str
-    field: str
-    old: str | None
-    new: str | None
-    reason: str
-
-
-@dataclass
-class Snapshot:
-    """A record as plain data, read on the GUI thread and handed to the form."""
-
-    values: dict[str, object]
-    number: str
-    locked: bool
-    submitted_at: dt.datetime | None = None
-    submitted_by: str | None = None
-    amendments: list[AmendmentLine] = field(default_factory=list)
-
-
-def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
-    row = session.get(declaration.model, record_id)
-    if row is None:
-        raise UserError(tr("This record no longer exists."))
-    values = {name: getattr(row, name) for name in declaration.field_names}
-    number = values.get(declaration.number_field) if declaration.number_field else None
-    lines = session.execute(
-        select(Amendment.created_at, Amendment.created_by, Amendment.field, Amendment.old_value,
-               Amendment.new_value, Amendment.reason)
-        .where(Amendment.table_name == declaration.model.__table__.name, Amendment.row_id == record_id)
-        .order_by(Amendment.created_at, Amendment.id)
-    ).all()
-    return Snapshot(
-        values=values,
-        number=str(number) if number is not None else str(record_id),
-        locked=isinstance(row, Submittable) and row.locked,
-        submitted_at=getattr(row, "submitted_at", None),
-        submitted_by=getattr(row, "submitted_by", None),
-        amendments=[AmendmentLine(*line) for line in lines],
-    )
 
 
 def same_value(declaration: Ledger, name: str, raw: object, stored: object) -> bool:
@@ -165,9 +116,9 @@ class RecordDialog(QDialog):
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setWindowModality(Qt.WindowModality.NonModal)
         self.setObjectName(f"record_{declaration.key}")
-        number_field = savers.auto_numbered(declaration.key)
+        number_field = entry.auto_numbered(declaration.key)
         self.form = LedgerForm(
-            declaration, lookups=lookups, creating=creating, fixed=savers.fixed_fields(declaration.key),
+            declaration, lookups=lookups, creating=creating, fixed=entry.fixed_fields(declaration.key),
             auto_numbered=(number_field,) if creating and number_field else (),
         )
         self.form.changed.connect(self._on_changed)
@@ -267,11 +218,11 @@ class RecordDialog(QDialog):
 
     def _update_mode(self) -> None:
         if self.record_id is None:
-            editable, can_amend = savers.creatable(self.ledger.key), False
+            editable, can_amend = entry.creatable(self.ledger.key), False
         elif self.locked:
             editable, can_amend = self._amending, not self._amending
         else:
-            editable, can_amend = savers.editable(self.ledger.key), False
+            editable, can_amend = entry.editable(self.ledger.key), False
         self.form.set_read_only(not editable)
         self.amend_button.setVisible(can_amend)
         self.cancel_amend_button.setVisible(self._amending)
@@ -283,15 +234,15 @@ class RecordDialog(QDialog):
     def _update_banner(self) -> None:
         snapshot = self.snapshot
         if snapshot is None:
-            text = None if savers.creatable(self.ledger.key) else savers.refusal(self.ledger.key)
+            text = None if entry.creatable(self.ledger.key) else entry.refusal(self.ledger.key)
         elif self._amending:
             text = tr("Amending: correct the wrong fields, then save and give the reason. The original values are kept.")
         elif snapshot.locked:
             when = snapshot.submitted_at.strftime("%Y-%m-%d %H:%M") if snapshot.submitted_at else ""
             text = tr("Submitted and locked ({time}, {who}). To change it, click Amend and give a reason.",
                       time=when, who=snapshot.submitted_by or "")
-        elif not savers.editable(self.ledger.key):
-            text = savers.refusal(self.ledger.key)
+        elif not entry.editable(self.ledger.key):
+            text = entry.refusal(self.ledger.key)
         else:
             text = None
         self.banner.setText(text or "")
@@ -396,7 +347,7 @@ class RecordDialog(QDialog):
         key = self.ledger.key
         if self.record_id is None:
             values = self.form.values()
-            self._run(self.ctx.write(lambda session: savers.save_new(session, key, values)), self._created)
+            self._run(self.ctx.write(lambda session: entry.save_new(session, key, values)), self._created)
             return
         changes = self.changes()
         if not changes:
@@ -411,7 +362,7 @@ class RecordDialog(QDialog):
                 show_error(self, UserError(tr("An amendment needs a reason; nothing was saved.")))
                 return
         record_id = self.record_id
-        self._run(self.ctx.write(lambda session: savers.amend(session, key, record_id, changes, reason)), self._changed)
+        self._run(self.ctx.write(lambda session: entry.amend(session, key, record_id, changes, reason)), self._changed)
 
     def _run(self, task, on_success) -> None:
         self._saving = True

@@ -24,8 +24,8 @@ from PySide6.QtWidgets import (
 
 from app.i18n import lazy, tr
 from app.ledgers import ledger
+from app.services.release_view import CommodityDetail, DeskData
 
-from .release_data import CommodityDetail, DeskData
 from .workflow_kit import (
     ErrorLabel,
     IdCombo,

@@ -13,15 +13,13 @@ import datetime as dt
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QSplitter, QTabWidget, QVBoxLayout, QWidget
-from sqlalchemy import select
 
 from app.errors import UserError
 from app.i18n import tr
-from app.models import CommodityBatch, Customer, ProductBatch, ProductSpec
-from app.services import distribution, quality
+from app.models import CommodityBatch
+from app.services import distribution, quality, release_view
 from app.services.common import now, today
 
-from . import release_data
 from .context import AppContext
 from .release_panels import DeliveryPanel, InspectionPanel, PackPanel
 from .workflow_kit import (
@@ -40,17 +38,10 @@ from .workflow_kit import (
 )
 
 
-def _commodity(session, lot_code: str) -> CommodityBatch:
-    commodity = session.scalar(select(CommodityBatch).where(CommodityBatch.lot_code == lot_code))
-    if commodity is None:
-        raise UserError(tr("No commodity batch with lot code {code}", code=lot_code))
-    return commodity
-
-
 class ReleaseDesk(WorkflowScreen):
     def __init__(self, ctx: AppContext, parent=None):
         super().__init__(ctx, parent)
-        self.data: release_data.DeskData | None = None
+        self.data: release_view.DeskData | None = None
         self.commodity_id: int | None = None
         self._wanted: int | str | None = None
 
@@ -59,7 +50,7 @@ class ReleaseDesk(WorkflowScreen):
                                stretch=1, numbers=(2,))
         self.list.itemSelectionChanged.connect(self._picked)
         listing = QGroupBox(tr("Commodity batches waiting for release, and released in the last {days} days",
-                               days=release_data.RECENT_DAYS))
+                               days=release_view.RECENT_DAYS))
         QVBoxLayout(listing).addWidget(self.list)
         self.packing = PackPanel(self)
         left = QWidget()
@@ -112,10 +103,10 @@ class ReleaseDesk(WorkflowScreen):
 
     def load_snapshot(self, session, key):
         if isinstance(key, str):
-            key = _commodity(session, key).id
-        return release_data.load(session, key)
+            key = release_view.commodity(session, key).id
+        return release_view.load(session, key)
 
-    def show_snapshot(self, data: release_data.DeskData) -> None:
+    def show_snapshot(self, data: release_view.DeskData) -> None:
         self.data = data
         detail = data.detail
         self.commodity_id = detail.id if detail else None
@@ -140,13 +131,13 @@ class ReleaseDesk(WorkflowScreen):
         self._show_gate(detail)
 
     @staticmethod
-    def _gate_text(c: release_data.CommodityRow) -> str:
+    def _gate_text(c: release_view.CommodityRow) -> str:
         """The status, and for a packed lot what its release still waits for."""
         if c.blockers is None:
             return c.status_label
         return tr("Waiting: {count} to clear", count=c.blockers) if c.blockers else tr("Ready for release")
 
-    def _header(self, d: release_data.CommodityDetail) -> str:
+    def _header(self, d: release_view.CommodityDetail) -> str:
         title = f"<b style='font-size:14pt'>{d.lot_code}</b>　{d.product} {d.spec}　<b>{d.status_label}</b><br>"
         parts = [
             f"{label_of('commodity_batch', 'product_batch_id')} {d.batch_no}",
@@ -159,7 +150,7 @@ class ReleaseDesk(WorkflowScreen):
             parts.append(f"{label_of('commodity_batch', 'certificate_no')} {d.certificate_no}")
         return title + "　·　".join(parts)
 
-    def _show_gate(self, detail: release_data.CommodityDetail | None) -> None:
+    def _show_gate(self, detail: release_view.CommodityDetail | None) -> None:
         if detail is None:
             self.blockers.setText("")
             self.blockers.setStyleSheet("")
@@ -196,7 +187,7 @@ class ReleaseDesk(WorkflowScreen):
             return session.get(CommodityBatch, target)
         if target is None:
             raise UserError(tr("Choose a commodity batch first."))
-        return _commodity(session, target)
+        return release_view.commodity(session, target)
 
     def pack(self, batch_no: str, spec: str, units, *, label_checked: bool = True,
              packed_from: dt.datetime | None = None, packed_to: dt.datetime | None = None, team: str | None = None,
@@ -205,13 +196,7 @@ class ReleaseDesk(WorkflowScreen):
         operator_id = operator_id or self.packing.operator.current_id()
 
         def write(session):
-            batch = session.scalar(select(ProductBatch).where(ProductBatch.batch_no == batch_no))
-            if batch is None:
-                raise UserError(tr("No batch numbered {number}", number=batch_no))
-            found = session.scalar(select(ProductSpec).where(ProductSpec.product_id == batch.product_id,
-                                                             ProductSpec.spec == spec))
-            if found is None:
-                raise UserError(tr("The product has no spec {spec}", spec=spec))
+            batch, found = release_view.packing(session, batch_no, spec)
             end = packed_to or now(session)
             return distribution.pack(session, batch, found, units, {
                 "packed_from": packed_from or end - dt.timedelta(hours=1), "packed_to": end, "team": team,
@@ -258,9 +243,7 @@ class ReleaseDesk(WorkflowScreen):
 
         def write(session):
             commodity = self._resolve(session, target)
-            customer = session.scalar(select(Customer).where(Customer.name == customer_name.strip()))
-            if customer is None:
-                raise UserError(tr("No customer named {name}", name=customer_name))
+            customer = release_view.customer(session, customer_name)
             distribution.deliver(session, commodity, customer, units, {
                 "sale_date": sale_date or today(session), "clerk_id": clerk_id, "cold_chain": cold_chain,
                 "vehicle": vehicle,

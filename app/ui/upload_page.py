@@ -4,12 +4,11 @@ Uploading to the traceability platform is not set up yet; the page says so
 plainly and shows nothing that looks like an upload figure. What it does
 show are real counts from the database — archives, batches, recent
 deliveries and the things that need attention — gathered on the task runner
-by ``statistics`` (plain data, testable without a widget).
+by ``app.services.statistics`` (plain data, testable without a widget).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from PySide6.QtCore import Signal
@@ -18,58 +17,22 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 from shiboken6 import isValid
-from sqlalchemy import func, or_, select
 
 from app.i18n import lazy, tr
-from app.ledgers.choices import ARCHIVE_KIND, ARCHIVE_STATUS, BATCH_STATUS, DOCUMENT_KIND
-from app.models import Archive, CCPReading, Delivery, MaterialLot, ProductBatch
+from app.ledgers.choices import ARCHIVE_KIND, ARCHIVE_STATUS, BATCH_STATUS
+from app.services.statistics import statistics
 
 from .context import AppContext
 from .dialogs import show_error
 
 log = logging.getLogger("ui.upload")
 
-WINDOW_DAYS = 30
 ATTENTION = (
     ("deliveries", lazy("Deliveries in the last 30 days"), False),
     ("open_deviations", lazy("CCP deviations without corrective action"), True),
     ("expiring_lots", lazy("Material lots in stock expired or expiring within 30 days"), True),
     ("expiring_licences", lazy("Supplier licences expired or expiring within 30 days"), True),
 )
-
-
-def statistics(session) -> dict:
-    """Counts for the page, as plain data."""
-    from app.services.common import today
-    from app.services.suppliers import expiring_documents
-
-    day = today(session)
-    soon = day + dt.timedelta(days=WINDOW_DAYS)
-    archives = session.execute(
-        select(Archive.kind, Archive.status, func.count()).group_by(Archive.kind, Archive.status))
-    batches = session.execute(select(ProductBatch.status, func.count()).group_by(ProductBatch.status))
-
-    def count(model, *conditions) -> int:
-        return session.scalar(select(func.count()).select_from(model).where(*conditions))
-
-    documents = [
-        {"supplier": d.supplier.name, "kind": DOCUMENT_KIND.get(d.kind, d.kind), "number": d.number,
-         "valid_to": d.valid_to}
-        for d in expiring_documents(session, WINDOW_DAYS)
-    ]
-    return {
-        "today": day,
-        "archives": {(kind, status): n for kind, status, n in archives},
-        "batches": dict(batches.all()),
-        "deliveries": count(Delivery, Delivery.sale_date > day - dt.timedelta(days=WINDOW_DAYS),
-                            Delivery.sale_date <= day),
-        "open_deviations": count(CCPReading, CCPReading.deviation.is_(True), or_(
-            CCPReading.corrective_action.is_(None), func.trim(CCPReading.corrective_action) == "")),
-        "expiring_lots": count(MaterialLot, MaterialLot.status == "available", MaterialLot.quantity_on_hand > 0,
-                               MaterialLot.expiry_date.is_not(None), MaterialLot.expiry_date <= soon),
-        "expiring_licences": len(documents),
-        "documents": documents,
-    }
 
 
 def _table(headers: list[str], rows: list[list[str]]) -> QWidget:

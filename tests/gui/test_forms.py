@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 
 from app.errors import FieldError, UserError
 from app.ledgers import ledger, registry
-from app.models import Amendment, Customer, Feeding, IncomingInspection
-from app.ui import savers
+from app.models import Amendment, Customer, IncomingInspection
+from app.services import entry
+from app.services.record_view import lookup_choices
 from app.ui.dialogs import Dialogs
-from app.ui.forms import DateBox, LedgerForm, lookup_choices
+from app.ui.forms import DateBox, LedgerForm
 from app.ui.record_dialog import RecordDialog
 
 BAD_CREDIT_CODE = "91310115MA1K4F8L30"  # the check character should be 3
@@ -199,26 +200,6 @@ def test_date_box_picks_from_the_calendar(qtbot):
     box.menu.close()
 
 
-# ------------------------------------------------------------------ savers
-
-
-def test_rows_made_by_workflows_are_refused_with_the_screen(ctx):
-    assert savers.creatable("customer") and savers.creatable("incoming_inspection")
-    assert not savers.creatable("feeding") and not savers.creatable("inspection")
-    with ctx.sessions() as session, pytest.raises(UserError, match="批次工作台"):
-        savers.save_new(session, "feeding", {})
-    assert "进货查验记录" in savers.refusal("material_lot")
-    assert count(ctx, Feeding) > 0
-
-
-def test_a_duplicate_number_is_an_error_at_its_field(ctx):
-    with ctx.read() as session:
-        name = session.scalar(select(Customer.name).limit(1))
-    with ctx.sessions() as session, pytest.raises(UserError) as caught:
-        savers.save_new(session, "customer", {"name": name, "address": "上海", "phone": "021-1"})
-    assert caught.value.errors[0].field == "name"
-
-
 # ------------------------------------------------------------- new records
 
 
@@ -355,7 +336,7 @@ def test_amending_a_computed_value_is_impossible(qtbot, ctx):
     assert "quantity_on_hand" in dialog.form.rows and "quantity_on_hand" not in dialog.form.values()
     assert not dialog.save_button.isVisibleTo(dialog)  # lots are kept by receiving and issuing
     with ctx.sessions() as session, pytest.raises(UserError, match="由系统维护"):
-        savers.amend(session, "material_lot", 1, {"quantity_on_hand": "1"}, "x")
+        entry.amend(session, "material_lot", 1, {"quantity_on_hand": "1"}, "x")
 
 
 def test_an_unlocked_record_saves_without_a_reason(qtbot, ctx):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.errors import UserError
-from app.ui.gs1 import parse_scan
+from app.services.gs1 import parse_scan
 
 GTIN = "04012345678901"
 

@@ -1,5 +1,5 @@
-"""The arrows point one way (architecture.md): the core never imports Qt,
-models never import services, ledgers or the CLI."""
+"""The arrows point one way (architecture.md): the core never imports Qt or
+the UI, models never import services, ledgers or the CLI."""
 
 from __future__ import annotations
 
@@ -30,6 +30,17 @@ def test_core_is_qt_free():
         for package in CORE
         for path in modules(package)
         if any(name.split(".")[0] in ("PySide6", "PyQt5", "PyQt6", "shiboken6") for name in imports_of(path))
+    ]
+    assert offenders == []
+
+
+def test_core_does_not_import_the_ui():
+    offenders = [
+        (str(path.relative_to(APP)), name)
+        for package in CORE
+        for path in modules(package)
+        for name in imports_of(path)
+        if name.split(".")[:2] == ["app", "ui"] or (name.startswith(".") and name.lstrip(".").split(".")[0] == "ui")
     ]
     assert offenders == []
 

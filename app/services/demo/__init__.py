@@ -96,12 +96,17 @@ COUNTED = {
     "档案": Archive,
 }
 
-__all__ = ["counts", "load"]
+__all__ = ["counts", "is_empty", "load"]
+
+
+def is_empty(session: Session) -> bool:
+    """No enterprise yet: a new database, where the demo factory may be loaded."""
+    return session.scalar(select(Enterprise.id).limit(1)) is None
 
 
 def load(session: Session) -> dict[str, int]:
     """Create the demo factory in an empty database; counts of what was made, by Chinese name."""
-    if session.scalar(select(func.count()).select_from(Enterprise)):
+    if not is_empty(session):
         raise UserError("数据库中已有企业信息，不能载入演示数据；请在新的空数据库中载入演示工厂")
     clock = Clock(session, today(session), STORY_DAYS)
     rng = Random(SEED)

@@ -1,7 +1,8 @@
 """What the release desk shows, read on a worker into plain frozen data:
 commodity batches waiting for release (and recently released), the product
 batches that can be packed, and for the chosen commodity batch what still
-blocks its release, its release inspections and its deliveries."""
+blocks its release, its release inspections and its deliveries; and the
+rows a desk action names by number or name."""
 
 from __future__ import annotations
 
@@ -12,13 +13,15 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from app.errors import UserError
+from app.i18n import tr
 from app.ledgers import ledger
 from app.ledgers.choices import COMMODITY_STATUS, VERDICT
 from app.models import CommodityBatch, Customer, Delivery, Inspection, Product, ProductBatch, ProductSpec
-from app.services.common import today
-from app.services.distribution import release_blockers
 
-from .batch_data import PersonRow, people
+from .batch_view import PersonRow, people
+from .common import today
+from .distribution import release_blockers
 
 RECENT_DAYS = 30  # released commodity batches stay on the list this long
 
@@ -82,6 +85,34 @@ class DeskData:
     customers: tuple[tuple[int, str], ...]
     today: dt.date
     detail: CommodityDetail | None
+
+
+def commodity(session: Session, lot_code: str) -> CommodityBatch:
+    """The commodity batch with this lot code."""
+    found = session.scalar(select(CommodityBatch).where(CommodityBatch.lot_code == lot_code))
+    if found is None:
+        raise UserError(tr("No commodity batch with lot code {code}", code=lot_code))
+    return found
+
+
+def packing(session: Session, batch_no: str, spec: str) -> tuple[ProductBatch, ProductSpec]:
+    """The batch to pack, by its number, and the spec of its product, by name."""
+    batch = session.scalar(select(ProductBatch).where(ProductBatch.batch_no == batch_no))
+    if batch is None:
+        raise UserError(tr("No batch numbered {number}", number=batch_no))
+    found = session.scalar(select(ProductSpec).where(ProductSpec.product_id == batch.product_id,
+                                                     ProductSpec.spec == spec))
+    if found is None:
+        raise UserError(tr("The product has no spec {spec}", spec=spec))
+    return batch, found
+
+
+def customer(session: Session, name: str) -> Customer:
+    """The customer of this name (surrounding spaces ignored)."""
+    found = session.scalar(select(Customer).where(Customer.name == name.strip()))
+    if found is None:
+        raise UserError(tr("No customer named {name}", name=name))
+    return found
 
 
 def load(session: Session, commodity_id: int | None) -> DeskData:

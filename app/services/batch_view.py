@@ -1,4 +1,5 @@
-"""What the batch workbench shows, read on a worker into plain frozen data.
+"""What the batch workbench shows, read on a worker into plain frozen data,
+and the batch or lot a workbench action names by number.
 
 No ORM object leaves ``load``: the widgets get ids, strings, decimals and
 dates (architecture.md: hand ids and plain data to the UI)."""
@@ -13,6 +14,8 @@ from decimal import Decimal
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from app.errors import UserError
+from app.i18n import tr
 from app.ledgers import ledger
 from app.ledgers.choices import BATCH_STATUS, PRODUCT_KIND
 from app.models import (
@@ -31,7 +34,7 @@ from app.models import (
     ProductionLine,
     SterilisationRecord,
 )
-from app.services.common import today
+from .common import today
 
 NEAR_EXPIRY_DAYS = 14  # G§19: lots this close to their expiry are flagged
 RECENT_BATCHES = 60
@@ -182,6 +185,30 @@ def people(session: Session) -> tuple[PersonRow, ...]:
         PersonRow(p.id, p.name, p.post, p.team)
         for p in session.scalars(select(Person).where(Person.active.is_(True)).order_by(Person.employee_no))
     )
+
+
+def batch_to_show(session: Session, wanted: int | str | None) -> int | None:
+    """The id of the batch a screen asks for by id or by number; None: the
+    newest batch in production, if any."""
+    if wanted is None:  # on opening: the batch in production, if any
+        wanted = session.scalar(select(ProductBatch.id).where(ProductBatch.status == "open")
+                                .order_by(ProductBatch.id.desc()).limit(1))
+    if isinstance(wanted, str):
+        number, wanted = wanted, session.scalar(select(ProductBatch.id).where(ProductBatch.batch_no == wanted))
+        if wanted is None:
+            raise UserError(tr("No batch numbered {number}", number=number))
+    return wanted
+
+
+def feed_source(session: Session, number: str) -> MaterialLot | ProductBatch:
+    """What a number names for feeding: a material lot, else a product batch."""
+    lot = session.scalar(select(MaterialLot).where(MaterialLot.lot_no == number))
+    if lot is not None:
+        return lot
+    source = session.scalar(select(ProductBatch).where(ProductBatch.batch_no == number))
+    if source is None:
+        raise UserError(tr("No lot or batch numbered {number}", number=number))
+    return source
 
 
 def load(session: Session, batch_id: int | None, show_all: bool = False) -> WorkbenchData:

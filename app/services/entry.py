@@ -21,7 +21,7 @@ from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
 from app.models import ProductBatch, Supplier
 from app.models.base import Submittable
-from app.services import common, production, quality, receiving, safety, suppliers
+from . import common, production, quality, receiving, safety, suppliers
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.

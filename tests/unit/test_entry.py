@@ -1,0 +1,42 @@
+"""Saving a row entered on a form through the right service
+(app.services.entry), on the demo factory (no Qt)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from app.db import open_database
+from app.errors import UserError
+from app.models import Customer, Feeding
+from app.services import entry
+
+
+@pytest.fixture(scope="module")
+def sessions(demo_db_file):
+    """The session's demo database; these tests write nothing (every session is rolled back)."""
+    engine, Session = open_database(f"sqlite:///{demo_db_file[0]}")
+    yield Session
+    engine.dispose()
+
+
+def count(sessions, model) -> int:
+    with sessions() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def test_rows_made_by_workflows_are_refused_with_the_screen(sessions):
+    assert entry.creatable("customer") and entry.creatable("incoming_inspection")
+    assert not entry.creatable("feeding") and not entry.creatable("inspection")
+    with sessions() as session, pytest.raises(UserError, match="批次工作台"):
+        entry.save_new(session, "feeding", {})
+    assert "进货查验记录" in entry.refusal("material_lot")
+    assert count(sessions, Feeding) > 0
+
+
+def test_a_duplicate_number_is_an_error_at_its_field(sessions):
+    with sessions() as session:
+        name = session.scalar(select(Customer.name).limit(1))
+    with sessions() as session, pytest.raises(UserError) as caught:
+        entry.save_new(session, "customer", {"name": name, "address": "上海", "phone": "021-1"})
+    assert caught.value.errors[0].field == "name"
