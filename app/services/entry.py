@@ -19,9 +19,9 @@ from app.errors import FieldError, UserError, ValidationError
 from app.i18n import lazy, tr
 from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
-from app.models import ProductBatch, Supplier
+from app.models import CommodityBatch, ProductBatch, Supplier, Warehouse
 from app.models.base import Submittable
-from . import common, production, quality, receiving, safety, suppliers
+from . import common, distribution, production, quality, receiving, safety, suppliers
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.
@@ -35,7 +35,6 @@ SCREENS = {
     "ccp_reading": _BATCH_WORKBENCH,
     "additive_use": _BATCH_WORKBENCH,
     "commodity_batch": _BATCH_WORKBENCH,
-    "finished_goods_movement": _RELEASE_DESK,
     "delivery": _RELEASE_DESK,
     "recall": _TRACE,
     "recall_progress": _TRACE,
@@ -154,7 +153,17 @@ def _inspect(session: Session, _ledger_key: str, values: dict):
     return quality.inspect(session, values, items)
 
 
+def _goods_movement(session: Session, ledger_key: str, values: dict):
+    """R2.6: a movement in the finished-goods store, with its running stock."""
+    commodity = _object(session, CommodityBatch, ledger_key, "commodity_batch_id", values)
+    warehouse = _object(session, Warehouse, ledger_key, "warehouse_id", values)
+    checked = ledger(ledger_key).clean(dict(values, balance=0))  # every field's own check first
+    rest = {k: v for k, v in values.items() if k not in ("commodity_batch_id", "warehouse_id", "kind", "units")}
+    return distribution.move_goods(session, commodity, warehouse, checked["kind"], checked["units"], rest)
+
+
 SAVERS: dict[str, Callable] = {
+    "finished_goods_movement": _goods_movement,
     "incoming_inspection": lambda session, _key, values: receiving.receive(session, values),
     "product_batch": lambda session, _key, values: production.start_batch(session, values),
     "retained_sample": lambda session, _key, values: quality.keep_sample(session, values),

@@ -40,3 +40,28 @@ def test_a_duplicate_number_is_an_error_at_its_field(sessions):
     with sessions() as session, pytest.raises(UserError) as caught:
         entry.save_new(session, "customer", {"name": name, "address": "上海", "phone": "021-1"})
     assert caught.value.errors[0].field == "name"
+
+
+def test_finished_goods_movement_keeps_the_running_stock(sessions):
+    from app.models import CommodityBatch, FinishedGoodsMovement, Person, Warehouse
+
+    with sessions() as session:
+        commodity = session.scalar(select(CommodityBatch).where(CommodityBatch.status == "released").limit(1))
+        store = session.scalar(select(Warehouse).where(Warehouse.kind == "finished").limit(1))
+        person = session.scalar(select(Person.id).limit(1))
+        values = dict(
+            commodity_batch_id=commodity.id, warehouse_id=store.id, moved_at="2026-11-20 09:00",
+            status="合格待售", handed_over_by=person,
+        )
+        last = session.scalar(
+            select(FinishedGoodsMovement.balance).where(
+                FinishedGoodsMovement.commodity_batch_id == commodity.id, FinishedGoodsMovement.warehouse_id == store.id
+            ).order_by(FinishedGoodsMovement.id.desc()).limit(1)
+        ) or 0
+        row_id = entry.save_new(session, "finished_goods_movement", dict(values, kind="in", units="7"))
+        assert session.get(FinishedGoodsMovement, row_id).balance == last + 7
+        with pytest.raises(UserError, match="超过"):
+            entry.save_new(session, "finished_goods_movement", dict(values, kind="out", units=str(last + 8)))
+        with pytest.raises(UserError, match="「出入库类别」不能为空"):
+            entry.save_new(session, "finished_goods_movement", dict(values, units="1"))
+        session.rollback()
