@@ -133,6 +133,8 @@ def record_ccp(
 ) -> CCPReading:
     """A reading outside the critical limits is a deviation that blocks release
     until a corrective action is recorded."""
+    if batch.status != "open":
+        raise UserError(f"产品批「{batch.batch_no}」已完工或已处置，不能再记录关键控制点监控")
     if ccp.product_id != batch.product_id:
         raise fail("ccp_id", "关键控制点", f"关键控制点「{ccp.name}」不属于产品「{batch.product.name}」")
     value = ledger("ccp_reading").field("value").convert(value)

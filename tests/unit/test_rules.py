@@ -290,3 +290,10 @@ def test_destruction_needs_a_recalled_or_nonconforming_batch(session):
         product_batch_id=commodity.product_batch_id, destroyed_at="2026-11-20 15:00", place="x", method="x", people="x",
     ))
     assert "未召回" in error.message
+
+
+def test_no_ccp_reading_after_completion(session):
+    p = plant(session)
+    batch = base_batch(session, p, lot(session, p, p.soy))
+    error = refused(session, production.record_ccp, session, batch, p.boil_ccp, "98", operator_id=p.person.id)
+    assert batch.batch_no in error.message and "已完工" in error.message
