@@ -69,7 +69,7 @@ def cmd_verify(args) -> int:
     with engine.connect() as connection:
         findings = audit.verify(connection)
     if not findings:
-        print("校验通过：审计日志完整，所有记录与日志一致")
+        print("校验通过：审计日志完整，所有记录与日志一致，电子签名有效")
         return 0
     for finding in findings:
         print(finding.message)

@@ -54,5 +54,6 @@ from .safety import (
     WaterMonitoring,
     WorkshopCleanliness,
 )
+from .users import Signature, User, UserRole
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -198,7 +198,8 @@ def _iter_audit(connection: Connection, batch: int = 5000) -> Iterator:
 
 
 def verify(connection: Connection) -> list[Finding]:
-    """Everything that does not match the audit log; empty when all is well."""
+    """Everything that does not match the audit log, and every electronic
+    signature that no longer holds; empty when all is well."""
     findings: list[Finding] = []
     prev = GENESIS
     latest: dict[tuple[str, int], tuple[str, str]] = {}
@@ -224,6 +225,9 @@ def verify(connection: Connection) -> list[Finding]:
         for (table_name, row_id), (action, _digest) in latest.items():
             if table_name == table.name and action != "delete" and row_id not in seen:
                 findings.append(Finding(table.name, row_id, f"{label}（编号 {row_id}）在本软件之外被删除"))
+    from .signatures import verify_all  # signatures builds on this module
+
+    findings += verify_all(connection)
     return findings
 
 

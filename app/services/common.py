@@ -13,6 +13,7 @@ from app.ledgers import ledger, ledger_for_model
 from app.models import Amendment
 from app.models.base import Submittable
 
+from . import users
 from .audit import canonical_value
 from .guards import amending, describe
 
@@ -39,6 +40,7 @@ def create(session: Session, ledger_key: str, values: Mapping[str, object], **co
     ``computed`` are values the service sets itself (balances, statuses); they
     override whatever the caller passed under the same names.
     """
+    users.require(session, "enter", ledger_key)
     declaration = ledger(ledger_key)
     cleaned = declaration.clean({**values, **computed})
     if hasattr(declaration.model, "created_by"):
@@ -75,6 +77,7 @@ def submit(session: Session, obj: Submittable) -> None:
 
 def amend(session: Session, obj: Submittable, changes: Mapping[str, object], reason: str) -> list[Amendment]:
     """Change a submitted record, keeping the original values, who, when and why."""
+    users.require(session, "amend")
     if not reason or not reason.strip():
         raise fail("reason", "更正理由", "「更正理由」不能为空")
     declaration = ledger_for_model(type(obj))

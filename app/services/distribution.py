@@ -24,13 +24,14 @@ from app.models import (
     Warehouse,
 )
 
-from . import archives
+from . import archives, users
 from .common import actor, create, fail, get_or_fail, next_number, now, submit, today
 from .production import _upstream, open_deviations
 
 
 def pack(session: Session, batch: ProductBatch, spec: ProductSpec, units, values: Mapping[str, object]) -> CommodityBatch:
     """Pack a commodity batch from one product batch (G§4(2))."""
+    users.require(session, "enter", "commodity_batch")
     if batch.status != "completed":
         raise fail("product_batch_id", "产品批号", f"产品批「{batch.batch_no}」未完工或已判不合格/召回，不能包装")
     if spec.product_id != batch.product_id:
@@ -109,6 +110,7 @@ def _status(code: str) -> str:
 
 
 def release(session: Session, commodity: CommodityBatch, *, by: int, at: dt.datetime | None = None) -> None:
+    users.require(session, "release")
     if commodity.status != "packed":
         raise UserError(f"商品批次「{commodity.lot_code}」不是待放行状态")
     blockers = release_blockers(session, commodity)
@@ -129,6 +131,7 @@ def release(session: Session, commodity: CommodityBatch, *, by: int, at: dt.date
 
 def deliver(session: Session, commodity: CommodityBatch, customer: Customer, units, values: Mapping[str, object]) -> Delivery:
     """R2.7: sell released goods to a customer; the art. 51 fields are recorded."""
+    users.require(session, "enter", "delivery")
     if commodity.status != "released":
         raise fail("commodity_batch_id", "商品批次", f"商品批次「{commodity.lot_code}」未放行，不能出厂销售")
     units = ledger("delivery").field("units").convert(units)
@@ -153,6 +156,7 @@ def deliver(session: Session, commodity: CommodityBatch, customer: Customer, uni
 
 def recall(session: Session, batch: ProductBatch, values: Mapping[str, object]) -> Recall:
     """R2.8: recall a product batch: its commodity batches, every delivery of them."""
+    users.require(session, "recall")
     values = dict(values)
     values.setdefault("recall_no", next_number(session, Recall, "recall_no", f"ZH{today(session):%Y%m%d}"))
     record = create(session, "recall", dict(values, product_batch_id=batch.id), status="open")

@@ -22,7 +22,7 @@ from app.models import (
     ProductBatch,
 )
 
-from . import archives, receiving
+from . import archives, receiving, users
 from .common import actor, create, fail, get_or_fail, next_number, now, submit
 
 BATCH_RECORD_LEDGERS = (
@@ -43,6 +43,7 @@ STERILISATION_PARAMETER = {
 
 
 def start_batch(session: Session, values: Mapping[str, object]) -> ProductBatch:
+    users.require(session, "enter", "product_batch")
     values = dict(values)
     values.setdefault("unit", "kg")
     product = get_or_fail(session, Product, values.get("product_id"), "product_id", "产品")
@@ -64,6 +65,7 @@ def feed_lot(
     fed_at: dt.datetime | None = None, method: str | None = None, purpose: str | None = None,
 ) -> Feeding:
     """Issue material from a lot and feed it into the batch (G§22)."""
+    users.require(session, "enter", "feeding")
     _open(batch)
     fed_at = fed_at or now(session)
     quantity = ledger("feeding").field("quantity").convert(quantity)
@@ -105,6 +107,7 @@ def feed_batch(
 ) -> Feeding:
     """Feed another product batch (semi-finished, intermediate) into this one:
     mixing batches makes a new batch (G§4(1))."""
+    users.require(session, "enter", "feeding")
     _open(batch)
     quantity = ledger("feeding").field("quantity").convert(quantity)
     label = "投入产品批"
@@ -133,6 +136,7 @@ def record_ccp(
 ) -> CCPReading:
     """A reading outside the critical limits is a deviation that blocks release
     until a corrective action is recorded."""
+    users.require(session, "enter", "ccp_reading")
     if batch.status != "open":
         raise UserError(f"产品批「{batch.batch_no}」已完工或已处置，不能再记录关键控制点监控")
     if ccp.product_id != batch.product_id:

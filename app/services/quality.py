@@ -10,13 +10,14 @@ from app.errors import FieldError, ValidationError
 from app.ledgers import ledger
 from app.models import CommodityBatch, Inspection, InspectionItem, ProductBatch, RetainedSample
 
-from . import archives
+from . import archives, users
 from .common import actor, create, fail, next_number, submit, today
 
 
 def inspect(session: Session, values: Mapping[str, object], items: Sequence[Mapping[str, object]]) -> Inspection:
     """Record an inspection report. A failed one marks the batch non-conforming
     and opens its warning archive."""
+    users.require(session, "enter", "inspection")
     values = dict(values)
     values.setdefault("report_no", next_number(session, Inspection, "report_no", f"JY{today(session):%Y%m%d}"))
     if not values.get("conclusion"):

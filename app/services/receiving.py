@@ -13,6 +13,7 @@ from app.errors import ValidationError, FieldError
 from app.ledgers import ledger
 from app.models import IncomingInspection, Material, MaterialLot, StockMovement, Supplier
 
+from . import users
 from .audit import canonical_value
 from .common import actor, fail, get_or_fail, next_number, submit, today
 from .suppliers import check_can_deliver
@@ -24,6 +25,7 @@ def receive(session: Session, values: Mapping[str, object]) -> IncomingInspectio
     A rejected delivery is kept as a lot too, marked rejected, so that it can
     never be issued and its return is on the ledger.
     """
+    users.require(session, "enter", "incoming_inspection")
     declaration = ledger("incoming_inspection")
     values = dict(values)
     values.setdefault("receipt_no", next_number(session, IncomingInspection, "receipt_no", f"JH{today(session):%Y%m%d}"))

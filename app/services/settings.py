@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.errors import ValidationError, FieldError
 from app.models import Setting
 
+from . import users
+
 DEFAULTS: dict[str, object] = {
     # GB/T 9705 / DA/T 13: higher levels on the left, joined by "-".
     "archive_no_pattern": "{全宗号}-{年度}-{保管期限}-{案卷号:03d}",
@@ -38,6 +40,7 @@ def get(session: Session, key: str):
 
 
 def put(session: Session, key: str, value) -> None:
+    users.require(session, "configure")
     if key not in DEFAULTS:
         raise KeyError(key)
     if key == "archive_no_pattern":

@@ -26,7 +26,7 @@ from app.models import (
     Setting,
     Warehouse,
 )
-from app.services import audit
+from app.services import audit, signatures, users
 from app.services.transfer import (
     FORMAT,
     VERSION,
@@ -104,6 +104,11 @@ def _fill(engine: Engine) -> None:
     with sessions.begin() as s:  # updates and a delete in the audit log too
         s.scalars(select(Customer)).one().phone = "021-87654321"
         s.delete(s.scalars(select(Person).where(Person.employee_no == "E002")).one())
+    with sessions.begin() as s:  # a user and a signature survive the trip and still verify
+        person = s.scalars(select(Person).where(Person.employee_no == "E001")).one()
+        users.create_user(s, "zhangsan", "张三", "zhangsan-pass", ["quality_manager"], person_id=person.id)
+        later = s.scalars(select(Archive).where(Archive.archive_no == "0001-2026-D10-002")).one()
+        signatures.sign(s, later, "zhangsan", "zhangsan-pass", "编制")
 
 
 @pytest.fixture(scope="module")
@@ -156,7 +161,7 @@ def _import_fails(engine: Engine, data: dict) -> ImportFailed:
 
 def test_export_holds_every_table_in_dependency_order(data):
     assert data["format"] == FORMAT and data["version"] == VERSION
-    assert data["schema_revision"] == "0001"
+    assert data["schema_revision"] == "0002"
     assert list(data["tables"]) == [t.name for t in Base.metadata.sorted_tables]
     row, index = _cell(data, "warehouse", 1, "temperature_max")
     assert row[index] == "12345678901.125"
@@ -184,10 +189,16 @@ def test_round_trip_is_exact_and_verifies(new_database, source, tmp_path):
         counts = import_archive(connection, data)
     assert counts == written
     assert counts["person"] == 1 and counts["archive"] == 2 and counts["audit_log"] > 10
+    assert counts["app_user"] == counts["user_role"] == counts["signature"] == 1
     assert _content(_export(target)) == _content(first)
     with target.connect() as connection:
         assert audit.verify(connection) == []
         assert connection.scalar(select(Attachment.content)) == CONTENT
+    with make_sessionmaker(target)() as s:
+        later = s.scalars(select(Archive).where(Archive.archive_no == "0001-2026-D10-002")).one()
+        (author, review) = signatures.status(s, later)
+        assert (author.meaning, author.signature.printed_name, author.valid) == ("编制", "张三", True)
+        assert review == ("审核", None, False)
 
     # The application carries on where the archive stopped: ids and the chain.
     with make_sessionmaker(target).begin() as s:

@@ -1,0 +1,174 @@
+"""Electronic signatures bound to a record's exact content (21 CFR 11, Annex 11).
+
+Signing needs the signer's user name and password again. A signature keeps
+the printed name, the meaning (编制, 操作, 复核, 审核, 批准), the moment and
+``content_hash``: the audit hash of the signed row as stored, read through
+the connection exactly as ``audit.verify`` reads it. Columns a model lists in
+``live_columns`` (running stock, status) are bookkeeping the services keep
+current after submission, not signed content, so they are left out of it.
+
+``signature_hash`` binds the table, row, content hash, signer, printed name,
+meaning and moment: a signature row copied onto another record no longer
+recomputes. A record changed after signing (an amendment included) shows its
+signature as invalid until it is signed again. Which meanings a record needs
+is declared with its ledger (``Ledger.signatures``).
+
+The hashes are not secret-keyed: someone who writes the database directly
+could recompute them, but such a write is not in the audit log, and
+``audit.verify`` reports it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+from sqlalchemy import Table, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from app.errors import FieldError, PermissionDenied, UserError, ValidationError
+from app.ledgers import ledger_for_model
+from app.models import Base, Signature
+
+from . import users
+from .audit import Finding, canonical_row, canonical_value, row_hash, to_json
+from .common import now
+from .guards import describe
+
+
+class SignatureStatus(NamedTuple):
+    meaning: str
+    signature: Signature | None  # None: the required signature is missing
+    valid: bool
+
+
+def _model_for(table_name: str) -> type | None:
+    for mapper in Base.registry.mappers:
+        if mapper.local_table.name == table_name:
+            return mapper.class_
+    return None
+
+
+def _hash_of_row(table_name: str, row) -> str:
+    model = _model_for(table_name)
+    live = getattr(model, "live_columns", frozenset()) if model is not None else frozenset()
+    content = {key: value for key, value in canonical_row(row).items() if key not in live}
+    return row_hash(table_name, content)
+
+
+def _stored_hash(connection: Connection, table: Table, row_id: int) -> str | None:
+    row = connection.execute(select(table).where(table.c.id == row_id)).first()
+    return None if row is None else _hash_of_row(table.name, row)
+
+
+def content_hash(session: Session, obj) -> str:
+    """The hash of ``obj``'s row as stored (pending changes flushed first)."""
+    session.flush()
+    digest = _stored_hash(session.connection(), obj.__table__, obj.id)
+    if digest is None:
+        raise UserError(f"{describe(obj)}尚未保存，不能签名")
+    return digest
+
+
+def signature_hash(table_name: str, row_id: int, content: str, user_id: int, printed_name: str, meaning: str, signed_at) -> str:
+    fields = [table_name, row_id, content, user_id, printed_name, meaning, canonical_value(signed_at)]
+    return hashlib.sha256(to_json(fields).encode()).hexdigest()
+
+
+def _recomputes(sig) -> bool:
+    expected = signature_hash(
+        sig.table_name, sig.row_id, sig.content_hash, sig.user_id, sig.printed_name, sig.meaning, sig.signed_at
+    )
+    return expected == sig.signature_hash
+
+
+def required_meanings(model: type) -> tuple[str, ...]:
+    declaration = ledger_for_model(model)
+    return tuple(declaration.signatures) if declaration is not None else ()
+
+
+def sign(session: Session, obj, username: str, password: str, meaning: str) -> Signature:
+    """Sign ``obj`` with the meaning ``meaning`` as the user ``username``."""
+    user = users.authenticate(session, username, password)
+    meanings = required_meanings(type(obj))
+    if meaning not in meanings:
+        allowed = "、".join(meanings) or "无"
+        raise ValidationError(
+            FieldError("meaning", "签名含义", f"{describe(obj)}不需要「{meaning}」签名（需要：{allowed}）")
+        )
+    roles = users.roles_of(session, user)
+    if not users.may_sign(roles, meaning):
+        raise PermissionDenied(f"{user.display_name}（{users.role_labels(roles)}）无权以「{meaning}」签名")
+    digest = content_hash(session, obj)
+    signed_at = now(session)
+    table_name = obj.__table__.name
+    signature = Signature(
+        table_name=table_name,
+        row_id=obj.id,
+        user_id=user.id,
+        printed_name=user.display_name,
+        meaning=meaning,
+        signed_at=signed_at,
+        content_hash=digest,
+        signature_hash=signature_hash(table_name, obj.id, digest, user.id, user.display_name, meaning, signed_at),
+    )
+    session.add(signature)
+    session.flush()
+    return signature
+
+
+def status(session: Session, obj) -> list[SignatureStatus]:
+    """One entry per meaning the record's ledger requires: its newest
+    signature (None when missing) and whether that signature is valid."""
+    digest = content_hash(session, obj)
+    signed = session.scalars(
+        select(Signature)
+        .where(Signature.table_name == obj.__table__.name, Signature.row_id == obj.id)
+        .order_by(Signature.signed_at, Signature.id)
+    ).all()
+    newest = {sig.meaning: sig for sig in signed}  # later ones overwrite earlier ones
+    result = []
+    for meaning in required_meanings(type(obj)):
+        sig = newest.get(meaning)
+        valid = sig is not None and sig.content_hash == digest and _recomputes(sig)
+        result.append(SignatureStatus(meaning, sig, valid))
+    return result
+
+
+def missing(session: Session, obj) -> list[str]:
+    """The required meanings without a valid signature."""
+    return [entry.meaning for entry in status(session, obj) if not entry.valid]
+
+
+def verify_all(connection: Connection) -> list[Finding]:
+    """Every signature that no longer holds: its record changed after signing,
+    or the signature does not belong to the record it points at."""
+    table = Signature.__table__
+    findings: list[Finding] = []
+    current: dict[tuple[str, int], str | None] = {}
+    superseded: set[int] = set()
+    rows = connection.execute(select(table).order_by(table.c.signed_at, table.c.id)).all()
+    # A record amended and signed again: only the newest signature of each
+    # meaning is expected to hold.
+    newest: dict[tuple[str, int, str], int] = {}
+    for sig in rows:
+        key = (sig.table_name, sig.row_id, sig.meaning)
+        if key in newest:
+            superseded.add(newest[key])
+        newest[key] = sig.id
+    for sig in rows:
+        model = _model_for(sig.table_name)
+        label = (getattr(model, "__label__", "") or sig.table_name) if model is not None else sig.table_name
+        what = f"{label}（编号 {sig.row_id}）的「{sig.meaning}」签名（{sig.printed_name}，{sig.signed_at:%Y-%m-%d %H:%M}）"
+        if model is None or not _recomputes(sig):
+            findings.append(Finding("signature", sig.id, f"{what}：签名与记录不符"))
+            continue
+        key = (sig.table_name, sig.row_id)
+        if key not in current:
+            current[key] = _stored_hash(connection, model.__table__, sig.row_id)
+        if current[key] is None:
+            findings.append(Finding("signature", sig.id, f"{what}：签名与记录不符（记录已不存在）"))
+        elif current[key] != sig.content_hash and sig.id not in superseded:
+            findings.append(Finding("signature", sig.id, f"{what}：签名后记录被修改，签名失效"))
+    return findings

@@ -1,0 +1,198 @@
+"""Users, roles and the permission matrix (Qt-free).
+
+One user per member of staff; the roles are the posts of R1.7. What a role
+may do is declared once here and enforced in the services by ``require``.
+
+The system account: a session with no ``session.info["user_id"]`` is the
+system itself — the command line, the demo factory, scheduled tasks, imports
+and the tests that predate users. It may do everything, as before users
+existed. The desktop sets ``session.info["user_id"]`` (and ``actor``) after a
+successful ``authenticate`` at login, and from then on every service call of
+that session is checked against the user's roles.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import FieldError, PermissionDenied, UserError, ValidationError
+from app.models import Person, User, UserRole
+
+ROLES: dict[str, str] = {
+    "quality_manager": "质量负责人",
+    "inspector": "检验员",
+    "warehouse_keeper": "仓库保管员",
+    "operator": "生产操作员",
+    "technician": "技术员",
+    "safety_manager": "安全管理员",
+    "admin": "系统管理员",
+}
+
+ACTIONS: dict[str, str] = {
+    "enter": "录入记录",
+    "sign": "签名",
+    "amend": "更正已提交的记录",
+    "release": "放行产品",
+    "recall": "发起召回",
+    "print": "打印",
+    "export": "导出",
+    "configure": "修改设置和用户",
+}
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "quality_manager": frozenset({"enter", "sign", "amend", "release", "recall", "print", "export"}),
+    "inspector": frozenset({"enter", "sign", "amend", "print", "export"}),
+    "technician": frozenset({"enter", "sign", "amend", "print", "export"}),
+    "safety_manager": frozenset({"enter", "sign", "amend", "print", "export"}),
+    "warehouse_keeper": frozenset({"enter", "sign", "print"}),
+    "operator": frozenset({"enter", "sign", "print"}),
+    # The administrator keeps the system and its master data, and signs nothing.
+    "admin": frozenset({"configure", "enter"}),
+}
+
+# Roles whose "enter" covers the master data (基础数据) only.
+MASTER_DATA_ONLY = frozenset({"admin"})
+MASTER_DATA_GROUP = "基础数据"
+
+SIGN_MEANINGS: dict[str, frozenset[str]] = {
+    "operator": frozenset({"操作", "编制"}),
+    "warehouse_keeper": frozenset({"操作", "编制"}),
+    "inspector": frozenset({"编制", "操作", "复核"}),
+    "technician": frozenset({"复核", "审核"}),
+    "safety_manager": frozenset({"审核", "复核"}),
+    "quality_manager": frozenset({"编制", "操作", "复核", "审核", "批准"}),
+    "admin": frozenset(),
+}
+
+MIN_PASSWORD = 8
+
+_hasher = PasswordHasher()
+# Verified against when the user name is unknown, so a wrong name and a wrong
+# password take the same time.
+_DUMMY_HASH = _hasher.hash("foodarchive-no-such-user")
+
+
+def role_labels(roles: Iterable[str]) -> str:
+    return "、".join(ROLES.get(role, role) for role in sorted(roles)) or "无角色"
+
+
+def roles_of(session: Session, user: User) -> set[str]:
+    with session.no_autoflush:
+        return set(session.scalars(select(UserRole.role).where(UserRole.user_id == user.id)))
+
+
+def create_user(
+    session: Session,
+    username: str,
+    display_name: str,
+    password: str,
+    roles: Iterable[str],
+    person_id: int | None = None,
+) -> User:
+    """Add a user with its roles; the password is kept only as an argon2 hash."""
+    require(session, "configure")
+    username = (username or "").strip()
+    display_name = (display_name or "").strip()
+    roles = sorted(set(roles))
+    errors: list[FieldError] = []
+    if not username:
+        errors.append(FieldError("username", "用户名", "「用户名」不能为空"))
+    elif session.scalar(select(User.id).where(User.username == username)) is not None:
+        errors.append(FieldError("username", "用户名", f"「用户名」{username} 已被使用"))
+    if not display_name:
+        errors.append(FieldError("display_name", "签名姓名", "「签名姓名」不能为空"))
+    if len(password or "") < MIN_PASSWORD:
+        errors.append(FieldError("password", "密码", f"「密码」至少 {MIN_PASSWORD} 个字符"))
+    if not roles:
+        errors.append(FieldError("roles", "角色", "「角色」至少选择一个"))
+    unknown = [role for role in roles if role not in ROLES]
+    if unknown:
+        errors.append(FieldError("roles", "角色", "「角色」应为以下之一：" + "、".join(ROLES.values())))
+    if person_id is not None and session.get(Person, person_id) is None:
+        errors.append(FieldError("person_id", "人员", "「人员」不存在"))
+    if errors:
+        raise ValidationError(errors)
+    user = User(
+        username=username,
+        display_name=display_name,
+        password_hash=_hasher.hash(password),
+        person_id=person_id,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    session.add_all(UserRole(user_id=user.id, role=role) for role in roles)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with this name and password; UserError otherwise."""
+    user = session.scalar(select(User).where(User.username == (username or "").strip()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+    except (VerificationError, InvalidHashError):
+        raise UserError("用户名或密码不正确") from None
+    if user is None:
+        raise UserError("用户名或密码不正确")
+    if not user.active:
+        raise UserError(f"用户「{user.username}」已停用")
+    return user
+
+
+def current_user(session: Session) -> User | None:
+    """The logged-in user of this session; None for the system account."""
+    user_id = session.info.get("user_id")
+    if user_id is None:
+        return None
+    with session.no_autoflush:
+        user = session.get(User, user_id)
+    if user is None or not user.active:
+        raise PermissionDenied("当前用户不存在或已停用，请重新登录")
+    return user
+
+
+def may(roles: Iterable[str], action: str, ledger_key: str | None = None) -> bool:
+    """Whether any of ``roles`` may do ``action`` (on the ledger ``ledger_key``)."""
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    for role in roles:
+        if action not in PERMISSIONS.get(role, ()):
+            continue
+        if action == "enter" and role in MASTER_DATA_ONLY and not _is_master_data(ledger_key):
+            continue
+        return True
+    return False
+
+
+def _is_master_data(ledger_key: str | None) -> bool:
+    if ledger_key is None:
+        return False
+    from app.ledgers import ledger
+
+    return ledger(ledger_key).group == MASTER_DATA_GROUP
+
+
+def require(session: Session, action: str, ledger_key: str | None = None) -> None:
+    """Refuse with PermissionDenied unless the session's user may do ``action``.
+
+    No user in the session means the system account, which may do everything
+    (see the module docstring).
+    """
+    user = current_user(session)
+    if user is None:
+        if action not in ACTIONS:
+            raise ValueError(f"unknown action {action!r}")
+        return
+    roles = roles_of(session, user)
+    if not may(roles, action, ledger_key):
+        raise PermissionDenied(f"{user.display_name}（{role_labels(roles)}）无权{ACTIONS[action]}")
+
+
+def may_sign(roles: Iterable[str], meaning: str) -> bool:
+    return any("sign" in PERMISSIONS.get(role, ()) and meaning in SIGN_MEANINGS.get(role, ()) for role in roles)
