@@ -54,6 +54,6 @@ from .safety import (
     WaterMonitoring,
     WorkshopCleanliness,
 )
-from .users import Signature, User, UserRole
+from .users import Signature, SignatureSpecimen, User, UserRole
 
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base
@@ -48,5 +48,21 @@ class Signature(Base):
     signed_at: Mapped[dt.datetime] = mapped_column(DateTime)
     # audit.row_hash of the record as stored when it was signed.
     content_hash: Mapped[str] = mapped_column(String(64))
-    # sha256 over table_name, row_id, content_hash, user_id, meaning, signed_at.
+    # sha256 over table_name, row_id, content_hash, user_id, meaning, signed_at
+    # and, when there is a handwritten image, the image's own sha256.
     signature_hash: Mapped[str] = mapped_column(String(64))
+    # The handwritten signature as shown and printed (PNG), and the pen strokes
+    # it was drawn from (JSON: [[[x, y, pressure], ...], ...]).
+    image_png: Mapped[bytes | None] = mapped_column(LargeBinary, default=None)
+    strokes: Mapped[str | None] = mapped_column(Text, default=None)
+
+
+class SignatureSpecimen(Base):
+    """A user's saved handwritten signature, reused only after the password."""
+
+    __tablename__ = "signature_specimen"
+    __label__ = "签名样式"
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), unique=True)
+    image_png: Mapped[bytes] = mapped_column(LargeBinary)
+    strokes: Mapped[str] = mapped_column(Text)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime)

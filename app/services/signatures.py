@@ -71,14 +71,21 @@ def content_hash(session: Session, obj) -> str:
     return digest
 
 
-def signature_hash(table_name: str, row_id: int, content: str, user_id: int, printed_name: str, meaning: str, signed_at) -> str:
+def signature_hash(
+    table_name: str, row_id: int, content: str, user_id: int, printed_name: str, meaning: str, signed_at,
+    image_png: bytes | None = None,
+) -> str:
     fields = [table_name, row_id, content, user_id, printed_name, meaning, canonical_value(signed_at)]
+    if image_png:
+        # The handwritten image is part of what was signed: swapping it breaks the hash.
+        fields.append(hashlib.sha256(image_png).hexdigest())
     return hashlib.sha256(to_json(fields).encode()).hexdigest()
 
 
 def _recomputes(sig) -> bool:
     expected = signature_hash(
-        sig.table_name, sig.row_id, sig.content_hash, sig.user_id, sig.printed_name, sig.meaning, sig.signed_at
+        sig.table_name, sig.row_id, sig.content_hash, sig.user_id, sig.printed_name, sig.meaning, sig.signed_at,
+        sig.image_png,
     )
     return expected == sig.signature_hash
 
@@ -88,8 +95,12 @@ def required_meanings(model: type) -> tuple[str, ...]:
     return tuple(declaration.signatures) if declaration is not None else ()
 
 
-def sign(session: Session, obj, username: str, password: str, meaning: str) -> Signature:
-    """Sign ``obj`` with the meaning ``meaning`` as the user ``username``."""
+def sign(
+    session: Session, obj, username: str, password: str, meaning: str,
+    image_png: bytes | None = None, strokes: str | None = None,
+) -> Signature:
+    """Sign ``obj`` with the meaning ``meaning`` as the user ``username``,
+    with the handwritten ``image_png`` (and its pen ``strokes``) when given."""
     user = users.authenticate(session, username, password)
     meanings = required_meanings(type(obj))
     if meaning not in meanings:
@@ -111,7 +122,11 @@ def sign(session: Session, obj, username: str, password: str, meaning: str) -> S
         meaning=meaning,
         signed_at=signed_at,
         content_hash=digest,
-        signature_hash=signature_hash(table_name, obj.id, digest, user.id, user.display_name, meaning, signed_at),
+        signature_hash=signature_hash(
+            table_name, obj.id, digest, user.id, user.display_name, meaning, signed_at, image_png
+        ),
+        image_png=image_png,
+        strokes=strokes,
     )
     session.add(signature)
     session.flush()
