@@ -59,6 +59,15 @@ def upgrade(engine: Engine) -> None:
     log.info("database at head revision: %s", engine.url.render_as_string(hide_password=True))
 
 
+def head_revision() -> str:
+    """The newest schema revision this version of the program knows."""
+    from alembic.script import ScriptDirectory
+
+    from app.migrations import alembic_config
+
+    return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+
+
 def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
     engine = make_engine(url)
     upgrade(engine)
