@@ -20,6 +20,7 @@ could recompute them, but such a write is not in the audit log, and
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import NamedTuple
 
@@ -29,9 +30,9 @@ from sqlalchemy.orm import Session
 
 from app.errors import FieldError, PermissionDenied, UserError, ValidationError
 from app.ledgers import ledger_for_model
-from app.models import Base, Signature
+from app.models import Base, Signature, SignatureSpecimen
 
-from . import users
+from . import signature_ink, users
 from .audit import Finding, canonical_row, canonical_value, row_hash, to_json
 from .common import now
 from .guards import describe
@@ -96,12 +97,16 @@ def required_meanings(model: type) -> tuple[str, ...]:
 
 
 def sign(
-    session: Session, obj, username: str, password: str, meaning: str,
-    image_png: bytes | None = None, strokes: str | None = None,
+    session: Session, obj, username: str, password: str, meaning: str, strokes: str | None = None,
 ) -> Signature:
-    """Sign ``obj`` with the meaning ``meaning`` as the user ``username``,
-    with the handwritten ``image_png`` (and its pen ``strokes``) when given."""
+    """Sign ``obj`` with the meaning ``meaning`` as the user ``username``;
+    ``strokes`` (signature_ink JSON) is the handwritten signature, kept with
+    its PNG."""
     user = users.authenticate(session, username, password)
+    image_png = None
+    if strokes is not None:
+        strokes = signature_ink.to_json(signature_ink.from_json(strokes))
+        image_png = signature_ink.render_png(signature_ink.from_json(strokes))
     meanings = required_meanings(type(obj))
     if meaning not in meanings:
         allowed = "、".join(meanings) or "无"
@@ -133,6 +138,30 @@ def sign(
     return signature
 
 
+def save_specimen(session: Session, username: str, password: str, strokes: str) -> SignatureSpecimen:
+    """Keep the user's handwritten signature for reuse (replacing an older one)."""
+    user = users.authenticate(session, username, password)
+    parsed = signature_ink.from_json(strokes)
+    specimen = session.scalar(select(SignatureSpecimen).where(SignatureSpecimen.user_id == user.id))
+    if specimen is None:
+        specimen = SignatureSpecimen(user_id=user.id)
+        session.add(specimen)
+    specimen.strokes = signature_ink.to_json(parsed)
+    specimen.image_png = signature_ink.render_png(parsed)
+    specimen.saved_at = now(session)
+    session.flush()
+    return specimen
+
+
+def specimen_strokes(session: Session, username: str, password: str) -> str:
+    """The user's saved signature, handed out only against the password."""
+    user = users.authenticate(session, username, password)
+    strokes = session.scalar(select(SignatureSpecimen.strokes).where(SignatureSpecimen.user_id == user.id))
+    if strokes is None:
+        raise UserError(f"{user.display_name}还没有保存签名样式")
+    return strokes
+
+
 def status(session: Session, obj) -> list[SignatureStatus]:
     """One entry per meaning the record's ledger requires: its newest
     signature (None when missing) and whether that signature is valid."""
@@ -148,6 +177,30 @@ def status(session: Session, obj) -> list[SignatureStatus]:
         sig = newest.get(meaning)
         valid = sig is not None and sig.content_hash == digest and _recomputes(sig)
         result.append(SignatureStatus(meaning, sig, valid))
+    return result
+
+
+class SignatureLine(NamedTuple):
+    """One required signature as a screen or a page shows it."""
+
+    meaning: str
+    printed_name: str
+    signed_at: dt.datetime | None
+    valid: bool | None  # None: missing
+    image_png: bytes | None
+
+
+def lines(session: Session, model: type, record_id: int) -> list[SignatureLine]:
+    obj = session.get(model, record_id)
+    if obj is None:
+        return []
+    result = []
+    for entry in status(session, obj):
+        sig = entry.signature
+        if sig is None:
+            result.append(SignatureLine(entry.meaning, "", None, None, None))
+        else:
+            result.append(SignatureLine(entry.meaning, sig.printed_name, sig.signed_at, entry.valid, sig.image_png))
     return result
 
 

@@ -14,6 +14,7 @@ that session is checked against the user's roles.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -104,17 +105,8 @@ def create_user(
         errors.append(FieldError("username", "用户名", "「用户名」不能为空"))
     elif session.scalar(select(User.id).where(User.username == username)) is not None:
         errors.append(FieldError("username", "用户名", f"「用户名」{username} 已被使用"))
-    if not display_name:
-        errors.append(FieldError("display_name", "签名姓名", "「签名姓名」不能为空"))
-    if len(password or "") < MIN_PASSWORD:
-        errors.append(FieldError("password", "密码", f"「密码」至少 {MIN_PASSWORD} 个字符"))
-    if not roles:
-        errors.append(FieldError("roles", "角色", "「角色」至少选择一个"))
-    unknown = [role for role in roles if role not in ROLES]
-    if unknown:
-        errors.append(FieldError("roles", "角色", "「角色」应为以下之一：" + "、".join(ROLES.values())))
-    if person_id is not None and session.get(Person, person_id) is None:
-        errors.append(FieldError("person_id", "人员", "「人员」不存在"))
+    errors += _profile_errors(session, display_name, roles, person_id)
+    errors += _password_errors(password)
     if errors:
         raise ValidationError(errors)
     user = User(
@@ -129,6 +121,101 @@ def create_user(
     session.add_all(UserRole(user_id=user.id, role=role) for role in roles)
     session.flush()
     return user
+
+
+def _profile_errors(session: Session, display_name: str, roles: list[str], person_id: int | None) -> list[FieldError]:
+    errors = []
+    if not display_name:
+        errors.append(FieldError("display_name", "签名姓名", "「签名姓名」不能为空"))
+    if not roles:
+        errors.append(FieldError("roles", "角色", "「角色」至少选择一个"))
+    if any(role not in ROLES for role in roles):
+        errors.append(FieldError("roles", "角色", "「角色」应为以下之一：" + "、".join(ROLES.values())))
+    if person_id is not None and session.get(Person, person_id) is None:
+        errors.append(FieldError("person_id", "人员", "「人员」不存在"))
+    return errors
+
+
+def _password_errors(password: str, field: str = "password", label: str = "密码") -> list[FieldError]:
+    if len(password or "") < MIN_PASSWORD:
+        return [FieldError(field, label, f"「{label}」至少 {MIN_PASSWORD} 个字符")]
+    return []
+
+
+def _active_admins(session: Session) -> set[int]:
+    return set(session.scalars(
+        select(User.id).join(UserRole, UserRole.user_id == User.id).where(User.active.is_(True), UserRole.role == "admin")
+    ))
+
+
+def update_user(
+    session: Session, user_id: int, display_name: str, roles: Iterable[str], person_id: int | None, active: bool,
+) -> User:
+    """Change a user's printed name, roles, personnel link or whether the user
+    may log in. Users are never deleted: their signatures keep pointing at them."""
+    require(session, "configure")
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("用户不存在")
+    display_name = (display_name or "").strip()
+    roles = sorted(set(roles))
+    errors = _profile_errors(session, display_name, roles, person_id)
+    if errors:
+        raise ValidationError(errors)
+    admins = _active_admins(session) - {user.id}
+    if not admins and not (active and "admin" in roles):
+        raise ValidationError(FieldError("roles", "角色", "至少要保留一位在用的系统管理员"))
+    user.display_name, user.person_id, user.active = display_name, person_id, bool(active)
+    current = roles_of(session, user)
+    for row in session.scalars(select(UserRole).where(UserRole.user_id == user.id)):
+        if row.role not in roles:
+            session.delete(row)
+    session.add_all(UserRole(user_id=user.id, role=role) for role in roles if role not in current)
+    session.flush()
+    return user
+
+
+def reset_password(session: Session, user_id: int, new_password: str) -> None:
+    """The administrator sets a new password for a user who forgot it."""
+    require(session, "configure")
+    user = session.get(User, user_id)
+    if user is None:
+        raise UserError("用户不存在")
+    errors = _password_errors(new_password, "new_password", "新密码")
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = _hasher.hash(new_password)
+    session.flush()
+
+
+def change_password(session: Session, username: str, old_password: str, new_password: str) -> None:
+    """A user changes the own password, proving the old one."""
+    user = authenticate(session, username, old_password)
+    errors = _password_errors(new_password, "new_password", "新密码")
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = _hasher.hash(new_password)
+    session.flush()
+
+
+class UserRow(NamedTuple):
+    id: int
+    username: str
+    display_name: str
+    person_id: int | None
+    roles: frozenset[str]
+    active: bool
+
+
+def list_users(session: Session) -> list[UserRow]:
+    require(session, "configure")
+    roles: dict[int, set[str]] = {}
+    for user_id, role in session.execute(select(UserRole.user_id, UserRole.role)):
+        roles.setdefault(user_id, set()).add(role)
+    return [
+        UserRow(u.id, u.username, u.display_name, u.person_id, frozenset(roles.get(u.id, ())), u.active)
+        for u in session.scalars(select(User).order_by(User.username))
+    ]
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
@@ -196,3 +283,8 @@ def require(session: Session, action: str, ledger_key: str | None = None) -> Non
 
 def may_sign(roles: Iterable[str], meaning: str) -> bool:
     return any("sign" in PERMISSIONS.get(role, ()) and meaning in SIGN_MEANINGS.get(role, ()) for role in roles)
+
+
+def person_choices(session: Session) -> list[tuple[int, str]]:
+    """Staff a user can be linked to: (id, "工号 姓名")."""
+    return [(p.id, f"{p.employee_no} {p.name}") for p in session.scalars(select(Person).order_by(Person.employee_no))]

@@ -9,7 +9,7 @@ from app.cli import main
 from app.db import open_database
 from app.errors import PermissionDenied, UserError, ValidationError
 from app.models import IncomingInspection, Signature
-from app.services import audit, common, receiving, signatures, users
+from app.services import audit, common, receiving, signature_ink, signatures, users
 
 from .builders import NOW, plant, receipt_values
 
@@ -152,3 +152,60 @@ def test_foodarchive_verify_reports_an_invalid_signature(sqlite_url, capsys):
     engine.dispose()
     assert main(["--db", db, "verify"]) == 1
     assert "签名后记录被修改，签名失效" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ handwriting
+
+ZIGZAG = [[(10.0, 40.0, 0.5), (30.0, 10.0, 0.8), (50.0, 40.0, 1.0), (70.0, 12.0, 0.6)], [(20.0, 50.0, 1.0), (80.0, 52.0, 1.0)]]
+
+
+def test_handwritten_image_is_kept_and_bound_to_the_signature(session, signed):
+    _p, receipt = signed
+    sig = signatures.sign(session, receipt, "wang", PASSWORD, "操作", strokes=signature_ink.to_json(ZIGZAG))
+    assert sig.image_png.startswith(b"\x89PNG") and signature_ink.from_json(sig.strokes) == ZIGZAG
+    assert audit.verify(session.connection()) == []
+    # Another image put in its place no longer belongs to the signature.
+    other = signature_ink.render_png([[(0.0, 0.0, 1.0), (90.0, 90.0, 1.0)]])
+    session.execute(text("UPDATE signature SET image_png = :png WHERE id = :id"), {"png": other, "id": sig.id})
+    session.expire_all()
+    assert any("签名与记录不符" in message for message in signature_findings(session))
+    assert signatures.missing(session, receipt) == ["操作", "复核"]
+
+
+def test_damaged_strokes_are_refused_and_nothing_is_signed(session, signed):
+    _p, receipt = signed
+    with pytest.raises(UserError, match="签名笔迹数据已损坏"):
+        signatures.sign(session, receipt, "wang", PASSWORD, "操作", strokes='[["x"]]')
+    assert signature_count(session) == 0
+
+
+def test_specimen_is_reused_only_with_the_password(session, signed):
+    strokes = signature_ink.to_json(ZIGZAG)
+    with pytest.raises(UserError, match="还没有保存签名样式"):
+        signatures.specimen_strokes(session, "wang", PASSWORD)
+    with pytest.raises(UserError, match="用户名或密码不正确"):
+        signatures.save_specimen(session, "wang", "not-the-password", strokes)
+    signatures.save_specimen(session, "wang", PASSWORD, strokes)
+    with pytest.raises(UserError, match="用户名或密码不正确"):
+        signatures.specimen_strokes(session, "wang", "not-the-password")
+    assert signatures.specimen_strokes(session, "wang", PASSWORD) == strokes
+    # Saving again replaces the specimen.
+    signatures.save_specimen(session, "wang", PASSWORD, signature_ink.to_json(ZIGZAG[:1]))
+    assert signature_ink.from_json(signatures.specimen_strokes(session, "wang", PASSWORD)) == ZIGZAG[:1]
+
+
+def test_rendered_png_holds_ink_where_the_strokes_are():
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.open(BytesIO(signature_ink.render_png(ZIGZAG))).convert("L")
+    width, height = image.size
+    assert (width, height) == (70 + 2 * signature_ink.MARGIN, 42 + 2 * signature_ink.MARGIN)
+    dark = sum(image.histogram()[:128])
+    assert 0.05 < dark / (width * height) < 0.6
+    # The lower-left corner is paper: the strokes do not pass there.
+    assert image.getpixel((1, height - 2)) > 240
+    assert Image.open(BytesIO(signature_ink.render_png(ZIGZAG, scale=3))).size == (3 * width, 3 * height)
+    with pytest.raises(UserError, match="没有笔迹"):
+        signature_ink.render_png([])

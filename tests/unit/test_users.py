@@ -119,3 +119,48 @@ def test_inactive_or_unknown_session_user_is_refused(session):
     session.info["user_id"] = user.id
     with pytest.raises(PermissionDenied, match="重新登录"):
         users.require(session, "enter")
+
+
+def test_administrator_changes_roles_and_deactivates_but_keeps_one_admin(session):
+    admin = add_user(session, "admin", "admin")
+    wang = add_user(session, "wang", "operator")
+    session.info["user_id"] = admin.id
+    users.update_user(session, wang.id, "王五", ["inspector", "operator"], None, True)
+    assert users.roles_of(session, wang) == {"inspector", "operator"} and wang.display_name == "王五"
+    rows = {row.username: row for row in users.list_users(session)}
+    assert rows["wang"].roles == {"inspector", "operator"} and rows["admin"].roles == {"admin"}
+    users.update_user(session, wang.id, "王五", ["inspector"], None, False)
+    with pytest.raises(UserError, match="停用"):
+        users.authenticate(session, "wang", PASSWORD)
+    for roles, active in ((["quality_manager"], True), (["admin"], False)):
+        with pytest.raises(ValidationError, match="至少要保留一位在用的系统管理员"):
+            users.update_user(session, admin.id, "管理员", roles, None, active)
+    assert users.roles_of(session, admin) == {"admin"} and admin.active
+    with pytest.raises(ValidationError, match="签名姓名"):
+        users.update_user(session, wang.id, " ", ["inspector"], None, True)
+
+
+def test_only_the_administrator_manages_users(session):
+    add_user(session, "admin", "admin")
+    manager = add_user(session, "qian", "quality_manager")
+    session.info["user_id"] = manager.id
+    for call in (
+        lambda: users.list_users(session),
+        lambda: users.update_user(session, manager.id, "钱", ["admin"], None, True),
+        lambda: users.reset_password(session, manager.id, "new-password-1"),
+    ):
+        with pytest.raises(PermissionDenied, match="无权修改设置和用户"):
+            call()
+    assert users.roles_of(session, manager) == {"quality_manager"}
+
+
+def test_passwords_are_reset_by_the_admin_or_changed_with_the_old_one(session):
+    wang = add_user(session, "wang", "operator")
+    with pytest.raises(ValidationError, match="「新密码」至少"):
+        users.reset_password(session, wang.id, "short")
+    users.reset_password(session, wang.id, "reset-password-1")
+    users.authenticate(session, "wang", "reset-password-1")
+    with pytest.raises(UserError, match="用户名或密码不正确"):
+        users.change_password(session, "wang", PASSWORD, "mine-password-2")
+    users.change_password(session, "wang", "reset-password-1", "mine-password-2")
+    assert users.authenticate(session, "wang", "mine-password-2") is wang
