@@ -1,4 +1,5 @@
-"""Start order: logging, paths, QApplication, i18n, database upgrade, main window."""
+"""Start order: logging, paths, QApplication, i18n, database upgrade, login
+(the administrator first, in a database without users), main window."""
 
 from __future__ import annotations
 
@@ -85,7 +86,8 @@ def offer_demo(ctx: AppContext, parent) -> None:
         dialog.close()
         show_error(parent, error)
 
-    ctx.runner.run(ctx.write(lambda session: demo.load(session)), finished, failed)
+    # The demo factory is loaded by the system account, not by the user who logged in.
+    ctx.runner.run(ctx.write(lambda session: demo.load(session), as_system=True), finished, failed)
 
 
 def run(db: str | None = None, argv: list[str] | None = None) -> int:
@@ -99,6 +101,11 @@ def run(db: str | None = None, argv: list[str] | None = None) -> int:
         log.warning("no font with Chinese glyphs is installed; text will show as boxes")
     engine, sessions = open_database(db_url_from(db))
     ctx = AppContext(engine, sessions, TaskRunner(app))
+
+    from .login import log_in
+
+    if not log_in(ctx):
+        return 0
 
     from .main_window import MainWindow
 

@@ -62,6 +62,16 @@ class BatchWorkbench(WorkflowScreen):
         layout.addWidget(self.new_panel)
         layout.addWidget(self.header)
         layout.addWidget(self.tabs, 1)
+        for widget, action, key in (
+            (self.new_button, "enter", "product_batch"),
+            (self.feeding.button, "enter", "feeding"),
+            (self.ccp.button, "enter", "ccp_reading"),
+            (self.ccp.correct_button, "enter", "ccp_reading"),
+            (self.records.steril_button, "enter", "sterilisation_record"),
+            (self.records.clean_button, "enter", "cleaning_record"),
+            (self.completion.button, "enter", "product_batch"),
+        ):
+            ctx.offer(widget, action, key)
         self.reload()
 
     def _build_new_panel(self) -> QGroupBox:

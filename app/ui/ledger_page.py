@@ -107,6 +107,7 @@ class LedgerPage(QWidget):
             self.new_button.setEnabled(False)
             self.new_button.setToolTip(refusal(self.ledger.key))
         bar.addWidget(self.new_button)
+        self.ctx.offer(self.new_button, "enter", self.ledger.key)
         return bar
 
     def _filter_bar(self) -> QHBoxLayout | None:

@@ -50,6 +50,8 @@ class Page:
     group: str
     title: str
     build: Callable[[AppContext], QWidget]
+    # The action a user's role needs to see the page at all.
+    needs: str | None = None
 
 
 def _ledger_page(key: str) -> Callable[[AppContext], QWidget]:
@@ -79,6 +81,7 @@ def pages() -> list[Page]:
         Page("archive_browser", "档案", tr("Archive browser"), _special("archive_browser", "ArchiveBrowser")),
         Page("trace", "追溯", tr("Trace"), _special("trace_view", "TraceView")),
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
+        Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
     ]
     for ledger in registry().values():
         found.append(Page(ledger.key, ledger.group, ledger.title, _ledger_page(ledger.key)))
@@ -91,7 +94,7 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setObjectName("MainWindow")
         self.setWindowTitle(tr("Food Quality Technical Archives") + f" {__version__}")
-        self._pages = {page.key: page for page in pages()}
+        self._pages = {page.key: page for page in pages() if page.needs is None or ctx.may(page.needs)}
         self._built: dict[str, QWidget] = {}
 
         self.nav = QTreeWidget()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import shiboken6
 from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -26,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.errors import UserError, ValidationError
 from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named
-from app.services import entry
+from app.services import entry, signatures
 from app.services.gs1 import GS_SHOWN, parse_scan
 from app.services.record_view import AmendmentLine, lookup_choices, read_record
 
@@ -39,6 +40,12 @@ SCAN_FIELDS = ("supplier_lot", "production_date", "expiry_date")
 MINIMUM_SIZE = QSize(480, 360)
 HISTORY_ROWS_SHOWN = 5
 DEFAULT_SIZE = QSize(720, 780)
+INVALID_COLOR = QColor("#c62828")
+SIGNATURE_IMAGE_HEIGHT = 40
+
+
+def snapshot_locked(snapshot) -> bool:
+    return snapshot is not None and snapshot.locked
 
 
 def same_value(declaration: Ledger, name: str, raw: object, stored: object) -> bool:
@@ -146,6 +153,7 @@ class RecordDialog(QDialog):
         self.history_title = QLabel(tr("Amendment history"))
         layout.addWidget(self.history_title)
         layout.addWidget(self.history)
+        layout.addLayout(self._signature_section())
         layout.addLayout(self._button_row())
 
         self._show_snapshot()
@@ -170,6 +178,69 @@ class RecordDialog(QDialog):
         column.addWidget(self.scan_hint)
         self.scan_hint.hide()
         return column
+
+    def _signature_section(self) -> QVBoxLayout:
+        self.signatures_title = QLabel(tr("Signatures"))
+        self.sign_button = QPushButton(tr("Sign…"))
+        self.sign_button.setObjectName("signButton")
+        self.sign_button.setAutoDefault(False)
+        self.sign_button.clicked.connect(self.open_sign_dialog)
+        self.signatures = QTreeWidget()
+        self.signatures.setObjectName("signatures")
+        self.signatures.setRootIsDecorated(False)
+        self.signatures.setHeaderLabels([tr("Meaning"), tr("Printed name"), tr("Time"), tr("State"), tr("Handwritten signature")])
+        self.signatures.setIconSize(QSize(SIGNATURE_IMAGE_HEIGHT * 4, SIGNATURE_IMAGE_HEIGHT))
+        title = QHBoxLayout()
+        title.addWidget(self.signatures_title, 1)
+        title.addWidget(self.sign_button)
+        column = QVBoxLayout()
+        column.addLayout(title)
+        column.addWidget(self.signatures)
+        return column
+
+    def refresh_signatures(self) -> None:
+        shown = self.record_id is not None and bool(self.ledger.signatures)
+        for widget in (self.signatures_title, self.sign_button, self.signatures):
+            widget.setVisible(shown)
+        self.sign_button.setEnabled(self.ctx.may("sign"))
+        self.signatures.clear()
+        if not shown:
+            return
+        with self.ctx.read() as session:
+            lines = signatures.lines(session, self.ledger.model, self.record_id)
+        for line in lines:
+            valid = line.valid
+            state = tr("Missing") if valid is None else tr("Valid") if valid else tr("Invalid")
+            at = line.signed_at.strftime("%Y-%m-%d %H:%M") if line.signed_at else ""
+            item = QTreeWidgetItem([line.meaning, line.printed_name, at, state, ""])
+            if not valid:
+                item.setForeground(3, QBrush(INVALID_COLOR))
+            if line.image_png:
+                pixmap = QPixmap()
+                pixmap.loadFromData(line.image_png, "PNG")
+                item.setData(4, Qt.ItemDataRole.DecorationRole,
+                             pixmap.scaledToHeight(SIGNATURE_IMAGE_HEIGHT, Qt.TransformationMode.SmoothTransformation))
+            self.signatures.addTopLevelItem(item)
+        for column in range(self.signatures.columnCount()):
+            self.signatures.resizeColumnToContents(column)
+        rows = max(1, len(lines))
+        header = self.signatures.header().sizeHint().height()
+        row_height = self.signatures.sizeHintForRow(0) if lines else self.signatures.fontMetrics().height()
+        self.signatures.setFixedHeight(header + rows * row_height + 2 * self.signatures.frameWidth() + 2)
+
+    def signature_rows(self) -> list[list[str]]:
+        """The signatures as shown, one list of column texts per required meaning."""
+        return [
+            [self.signatures.topLevelItem(i).text(c) for c in range(self.signatures.columnCount())]
+            for i in range(self.signatures.topLevelItemCount())
+        ]
+
+    def open_sign_dialog(self) -> None:
+        from .sign_dialog import SignDialog
+
+        dialog = SignDialog.open(self.ctx, self.ledger.key, self.record_id, self)
+        if dialog is not None:
+            dialog.signed.connect(lambda _signature_id: self.refresh_signatures())
 
     def _button_row(self) -> QHBoxLayout:
         self.status = QLabel()
@@ -212,17 +283,19 @@ class RecordDialog(QDialog):
         else:
             self.history_title.hide()
             self.history.hide()
+        self.refresh_signatures()
         self._dirty = False
         self._amending = False
         self._update_mode()
 
     def _update_mode(self) -> None:
+        may_enter = self.ctx.may("enter", self.ledger.key)
         if self.record_id is None:
-            editable, can_amend = entry.creatable(self.ledger.key), False
+            editable, can_amend = entry.creatable(self.ledger.key) and may_enter, False
         elif self.locked:
-            editable, can_amend = self._amending, not self._amending
+            editable, can_amend = self._amending, not self._amending and self.ctx.may("amend")
         else:
-            editable, can_amend = entry.editable(self.ledger.key), False
+            editable, can_amend = entry.editable(self.ledger.key) and may_enter, False
         self.form.set_read_only(not editable)
         self.amend_button.setVisible(can_amend)
         self.cancel_amend_button.setVisible(self._amending)
@@ -245,6 +318,8 @@ class RecordDialog(QDialog):
             text = entry.refusal(self.ledger.key)
         else:
             text = None
+        if not self.ctx.may("enter", self.ledger.key) and not snapshot_locked(snapshot):
+            text = tr("Your role may read this ledger but not enter records in it.")
         self.banner.setText(text or "")
         self.banner.setVisible(bool(text))
 

@@ -93,6 +93,13 @@ class ReleaseDesk(WorkflowScreen):
         splitter.setSizes([520, 580])
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
+        for widget, action, key in (
+            (self.packing.button, "enter", "commodity_batch"),
+            (self.release_button, "release", None),
+            (self.inspection.button, "enter", "inspection"),
+            (self.delivery.button, "enter", "delivery"),
+        ):
+            ctx.offer(widget, action, key)
         self._show_gate(None)
         self.reload()
 

@@ -99,6 +99,7 @@ class TraceView(QWidget):
         for widget in (self.forward_button, self.backward_button, self.trace_button, self.busy,
                        self.copy_button, self.export_button):
             bar.addWidget(widget)
+        self.ctx.offer(self.export_button, "export")
 
         self.error = QLabel(visible=False, wordWrap=True)
         self.error.setStyleSheet(f"color: {RED.name()};")

@@ -1,0 +1,155 @@
+"""Who is at the keyboard: the first-run administrator and the login.
+
+A database without users asks for its administrator first (created as the
+system account, which may ``configure``); then every start asks for a user
+name and password. ``log_in`` sets ``ctx.user_id`` and ``ctx.actor``, so
+every service call from then on runs as that user.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+    QWidget,
+)
+from sqlalchemy import select
+
+from app.errors import UserError, ValidationError
+from app.i18n import tr
+from app.models import User
+from app.services import users
+
+from .context import AppContext
+
+ERROR_STYLE = "color: #c62828;"
+
+
+def has_users(ctx: AppContext) -> bool:
+    with ctx.read() as session:
+        return session.scalar(select(User.id).limit(1)) is not None
+
+
+def _error_text(error: UserError) -> str:
+    if isinstance(error, ValidationError):
+        return "；".join(e.message for e in error.errors)
+    return error.message
+
+
+class _Form(QDialog):
+    def __init__(self, title: str, intro: str, parent: QWidget | None):
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.intro = QLabel(intro)
+        self.intro.setWordWrap(True)
+        self.form = QFormLayout()
+        self.error = QLabel()
+        self.error.setObjectName("error")
+        self.error.setWordWrap(True)
+        self.error.setStyleSheet(ERROR_STYLE)
+        self.error.hide()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)  # each dialog defines submit
+        self.buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.intro)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+
+    def line(self, label: str, name: str, password: bool = False) -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(name)
+        if password:
+            edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.form.addRow(label, edit)
+        return edit
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+
+class FirstRunDialog(_Form):
+    """Create the administrator of a database that has no users yet."""
+
+    @classmethod
+    def ask(cls, ctx: AppContext, parent: QWidget | None = None) -> int | None:
+        """The new administrator's user id; None when the user cancels."""
+        dialog = cls(ctx, parent)
+        return dialog.user_id if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(tr("Create the administrator"), tr("This database has no users yet. Create the administrator, who keeps the settings and the users."), parent)
+        self.ctx = ctx
+        self.user_id: int | None = None
+        self.username = self.line(tr("User name"), "username")
+        self.display_name = self.line(tr("Printed name"), "display_name")
+        self.password = self.line(tr("Password"), "password", password=True)
+        self.repeat = self.line(tr("Password again"), "repeat", password=True)
+
+    def submit(self) -> None:
+        if self.password.text() != self.repeat.text():
+            self.show_error(tr("The two passwords differ."))
+            return
+        try:
+            self.user_id = create_administrator(self.ctx, self.username.text(), self.display_name.text(), self.password.text())
+        except UserError as error:
+            self.show_error(_error_text(error))
+            return
+        self.accept()
+
+
+def create_administrator(ctx: AppContext, username: str, display_name: str, password: str) -> int:
+    """Create the first user, role admin, as the system account."""
+    task = ctx.write(lambda session: users.create_user(session, username, display_name, password, ["admin"]).id, as_system=True)
+    return task(None)
+
+
+class LoginDialog(_Form):
+    @classmethod
+    def ask(cls, ctx: AppContext, parent: QWidget | None = None) -> int | None:
+        """The id of the user who logged in; None when the user cancels."""
+        dialog = cls(ctx, parent)
+        return dialog.user_id if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(tr("Log in"), tr("Log in with your user name and password."), parent)
+        self.ctx = ctx
+        self.user_id: int | None = None
+        self.username = self.line(tr("User name"), "username")
+        self.password = self.line(tr("Password"), "password", password=True)
+
+    def submit(self) -> None:
+        try:
+            self.user_id = check_login(self.ctx, self.username.text(), self.password.text())
+        except UserError as error:
+            self.password.clear()
+            self.show_error(_error_text(error))
+            return
+        self.accept()
+
+
+def check_login(ctx: AppContext, username: str, password: str) -> int:
+    with ctx.read() as session:
+        session.info.pop("user_id", None)
+        return users.authenticate(session, username, password).id
+
+
+def log_in(ctx: AppContext, parent: QWidget | None = None) -> bool:
+    """The login, or on first run (no users) the creation of the administrator,
+    who is then logged in; False when the user cancels. Sets ``ctx.user_id``,
+    ``ctx.actor`` and the roles ``ctx.may`` answers from."""
+    if has_users(ctx):
+        user_id = LoginDialog.ask(ctx, parent)
+    else:
+        # The administrator just typed the password twice: no third time.
+        user_id = FirstRunDialog.ask(ctx, parent)
+    if user_id is None:
+        return False
+    ctx.log_in(user_id)
+    return True
