@@ -99,8 +99,59 @@ def main() -> int:
     shoot("05-archive-browser", "archive_browser")
     shoot("06-trace-forward", "trace", lambda page: page.run_trace(soybean_lot(ctx), "forward"))
     shoot("07-upload-and-statistics", "upload_status")
+    shoot_signatures(app, ctx, window, out, shoot)
     window.close()
     return 0
+
+
+def handwriting(x0: float, y0: float) -> str:
+    """Strokes that look written: a loop, a long flourish, a tick."""
+    import math
+
+    from app.services import signature_ink
+
+    loop = [(x0 + 40 * math.cos(t / 6) + t * 1.5, y0 + 28 * math.sin(t / 6), 0.4 + 0.5 * abs(math.sin(t / 9)))
+            for t in range(0, 50)]
+    flourish = [(x0 + 60 + t * 4.0, y0 + 20 * math.sin(t / 4) + t * 0.4, 0.3 + 0.6 * (t / 45)) for t in range(0, 45)]
+    tick = [(x0 + 250 + t * 2, y0 - 10 + (t - 8) ** 2 / 3, 0.8) for t in range(0, 16)]
+    return signature_ink.to_json([loop, flourish, tick])
+
+
+def shoot_signatures(app, ctx, window, out: Path, shoot) -> None:
+    """Users and roles, the signing window with a drawn signature, and a
+    record with one valid and one missing signature."""
+    from app.models import IncomingInspection
+    from app.services import signatures, users
+    from app.ui.record_dialog import RecordDialog
+    from app.ui.sign_dialog import SignDialog
+
+    password = "demo-password-1"
+    as_system = ctx.write
+    as_system(lambda s: [users.create_user(s, name, shown, password, roles) for name, shown, roles in (
+        ("admin", "系统管理员", ["admin"]), ("wang", "王建国", ["inspector"]), ("qian", "钱淑芬", ["quality_manager"]),
+        ("zhao", "赵立新", ["operator", "warehouse_keeper"]))], as_system=True)(None)
+    shoot("08-users-and-roles", "users")
+
+    with ctx.read() as session:
+        receipt = session.scalar(select(IncomingInspection.id).where(IncomingInspection.submitted_at.is_not(None)).limit(1))
+    record = RecordDialog.open(ctx, "incoming_inspection", receipt)
+    settle(app, ctx)
+    sign = SignDialog.open(ctx, "incoming_inspection", receipt, record)
+    sign.username.setText("wang")
+    sign.password.setText(password)
+    sign.pad.load_json(handwriting(30, 70))
+    settle(app, ctx)
+    sign.grab().save(str(out / "09-signature-pad.png"))
+    print(out / "09-signature-pad.png")
+    sign.close()
+    as_system(lambda s: signatures.sign(s, s.get(IncomingInspection, receipt), "wang", password, "操作",
+                                        strokes=handwriting(30, 70)).id, as_system=True)(None)
+    record.refresh_signatures()
+    record.resize(760, 900)
+    settle(app, ctx)
+    record.grab().save(str(out / "10-signed-record.png"))
+    print(out / "10-signed-record.png")
+    record.close()
 
 
 if __name__ == "__main__":
