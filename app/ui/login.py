@@ -153,3 +153,32 @@ def log_in(ctx: AppContext, parent: QWidget | None = None) -> bool:
         return False
     ctx.log_in(user_id)
     return True
+
+
+class ChangePasswordDialog(_Form):
+    """A user changes the own password (the old one proves who it is)."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None):
+        super().__init__(tr("Change my password"), tr("Enter your current password, then the new one twice."), parent)
+        self.ctx = ctx
+        self.username = self.line(tr("User name"), "username")
+        self.old = self.line(tr("Current password"), "old", password=True)
+        self.new = self.line(tr("New password"), "new", password=True)
+        self.repeat = self.line(tr("Password again"), "repeat", password=True)
+        with ctx.read() as session:
+            user = session.get(User, ctx.user_id) if ctx.user_id is not None else None
+            if user is not None:
+                self.username.setText(user.username)
+                self.username.setReadOnly(True)
+
+    def submit(self) -> None:
+        if self.new.text() != self.repeat.text():
+            self.show_error(tr("The two passwords differ."))
+            return
+        username, old, new = self.username.text(), self.old.text(), self.new.text()
+        try:
+            self.ctx.write(lambda session: users.change_password(session, username, old, new))(None)
+        except UserError as error:
+            self.show_error(_error_text(error))
+            return
+        self.accept()

@@ -130,6 +130,14 @@ class MainWindow(QMainWindow):
             action.setData(code)
             group.addAction(action)
         group.triggered.connect(self._choose_language)
+        if self.ctx.user_id is not None:
+            settings_menu.addAction(tr("Change my password…"), self._change_password)
+
+    def _change_password(self) -> None:
+        from .login import ChangePasswordDialog
+
+        if ChangePasswordDialog(self.ctx, self).exec():
+            Dialogs.info(self, tr("Change my password"), tr("Your password has been changed."))
 
     def _choose_language(self, action) -> None:
         QSettings().setValue("ui/language", action.data())

@@ -273,3 +273,20 @@ def test_demo_loads_as_the_system_account(qtbot, empty_ctx, monkeypatch):
     qtbot.waitUntil(lambda: not empty_ctx.runner.busy, timeout=120000)
     with empty_ctx.read() as session:
         assert session.scalar(select(Enterprise.id).limit(1)) is not None
+
+
+def test_a_user_changes_the_own_password(qtbot, ctx):
+    user_id = add_user(ctx, "wang", "王质检", ["inspector"])
+    ctx.log_in(user_id)
+    dialog = login.ChangePasswordDialog(ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.username.text() == "wang" and dialog.username.isReadOnly()
+    dialog.old.setText("not-the-password")
+    dialog.new.setText("new-password-2")
+    dialog.repeat.setText("new-password-2")
+    dialog.submit()
+    assert dialog.error.text() == "用户名或密码不正确"
+    dialog.old.setText(PASSWORD)
+    dialog.submit()
+    assert dialog.result() == login.ChangePasswordDialog.DialogCode.Accepted
+    assert login.check_login(ctx, "wang", "new-password-2") == user_id
