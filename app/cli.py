@@ -116,6 +116,36 @@ def cmd_import_json(args) -> int:
     return 0
 
 
+def _read_new_password() -> str:
+    """Typed twice at a terminal; one line from standard input otherwise."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    first = getpass.getpass("新密码：")
+    if getpass.getpass("再次输入新密码：") != first:
+        raise UserError("两次输入的密码不一致")
+    return first
+
+
+def cmd_reset_password(args) -> int:
+    from sqlalchemy import select
+
+    from app.models import User
+    from app.services import users
+
+    _, Session = _open(args)
+    password = _read_new_password()
+    with Session.begin() as session:
+        session.info["actor"] = "命令行"
+        user_id = session.scalar(select(User.id).where(User.username == args.username))
+        if user_id is None:
+            raise UserError(f"没有用户「{args.username}」")
+        users.reset_password(session, user_id, password)
+    print(f"已为用户「{args.username}」设置新密码")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foodarchive",
@@ -145,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p = add("import-json", cmd_import_json, "把 JSON 文件导入空数据库（全部成功或全部不导入）")
     p.add_argument("file", metavar="FILE")
+    p = add("reset-password", cmd_reset_password,
+            "为忘记密码的用户（包括系统管理员）设置新密码；非终端时从标准输入读一行")
+    p.add_argument("username", metavar="USERNAME")
     return parser
 
 
