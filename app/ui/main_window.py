@@ -127,6 +127,15 @@ class MainWindow(QMainWindow):
             action.setData(code)
             group.addAction(action)
         group.triggered.connect(self._choose_language)
+        help_menu = self.menuBar().addMenu(tr("Help"))
+        help_menu.setObjectName("helpMenu")
+        help_menu.addAction(tr("About"), self.show_about)
+
+    def show_about(self) -> None:
+        from .about import AboutDialog
+
+        self._about = AboutDialog(self.ctx, self)
+        self._about.open()
 
     def _choose_language(self, action) -> None:
         QSettings().setValue("ui/language", action.data())
