@@ -91,7 +91,8 @@ check_version() {
 
 print_volume() {
     local archive
-    archive=$("$VENV/bin/python" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT archive_no FROM archive ORDER BY id LIMIT 1").fetchone()[0])' "$DB")
+    archive=$("$VENV/bin/python" -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT archive_no FROM archive ORDER BY id LIMIT 1").fetchone()[0])' "$DB" 2>/dev/null) \
+        || { echo "print-volume: no archive in $DB (the init and demo steps come first)" >&2; return 1; }
     "$CLI" --db "$DB" print-volume "$archive" --out "$SCRATCH/volume.pdf" || return
     [ -s "$SCRATCH/volume.pdf" ] || { echo "print-volume wrote no PDF" >&2; return 1; }
     echo "smoke: volume of $archive: $(wc -c <"$SCRATCH/volume.pdf") bytes"

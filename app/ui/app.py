@@ -138,10 +138,11 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
     from .main_window import MainWindow
 
     window = MainWindow(ctx)
-    window.show()
     if smoke:
+        window.show()
         return smoke_check(app, window)
     _install_crash_dialog(lambda: window)
+    window.show()
     if not fonts:
         Dialogs.warn(window, tr("Chinese font missing"), tr("No font with Chinese characters is installed, so text shows as boxes. Install a Chinese font (on Debian: fonts-wqy-microhei)."))
     offer_demo(ctx, window)
