@@ -42,7 +42,7 @@ def cmd_gui(args) -> int:
         return 0
     from app.ui.app import run
 
-    return run(args.db)
+    return run(args.db, smoke=getattr(args, "smoke", False))
 
 
 def cmd_init(args) -> int:
@@ -163,7 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(func=func)
         return p
 
-    add("gui", cmd_gui, "打开桌面程序（不带命令时的默认动作）")
+    p = add("gui", cmd_gui, "打开桌面程序（不带命令时的默认动作）")
+    p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # installer/smoke_linux.sh
     add("init", cmd_init, "创建数据库或升级到最新结构")
     add("demo", cmd_demo, "载入演示工厂（上海一家豆制品厂）的数据")
     add("verify", cmd_verify, "校验审计日志与数据是否一致（发现软件之外的修改）")

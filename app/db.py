@@ -1,12 +1,18 @@
-"""Engine, the one sessionmaker, SQLite pragmas and the upgrade at start-up."""
+"""Engine, the one sessionmaker, SQLite pragmas and the upgrade at start-up
+(after a copy of a database an older version made)."""
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from datetime import datetime
+from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import UserError
 
 log = logging.getLogger("db")
 
@@ -47,16 +53,86 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def upgrade(engine: Engine) -> None:
-    """Create or migrate the schema to the newest revision."""
+def upgrade(engine: Engine) -> Path | None:
+    """Create or migrate the schema to the newest revision.
+
+    A database at an older revision (made by an older version of the program)
+    is copied first; the copy's path is returned. A fresh database and one
+    already at the newest revision are not copied.
+    """
     from alembic import command
 
     from app.migrations import alembic_config
 
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    backup = None
+    if current is not None and current != head_revision():
+        _refuse_unknown(current)
+        backup = backup_before_upgrade(engine, current)
     with engine.begin() as connection:
         config = alembic_config(connection)
         command.upgrade(config, "head")
     log.info("database at head revision: %s", engine.url.render_as_string(hide_password=True))
+    return backup
+
+
+def current_revision(connection: Connection) -> str | None:
+    from alembic.migration import MigrationContext
+
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+def _refuse_unknown(revision: str) -> None:
+    from alembic.script import ScriptDirectory
+
+    from app.migrations import alembic_config
+
+    known = {script.revision for script in ScriptDirectory.from_config(alembic_config(None)).walk_revisions()}
+    if revision not in known:
+        raise UserError(
+            f"数据库的结构版本 {revision} 是更新版本的程序写的，本程序（最新结构版本 {head_revision()}）"
+            "不能打开它；请安装最新版本的程序"
+        )
+
+
+def backup_before_upgrade(engine: Engine, revision: str) -> Path | None:
+    """A consistent copy next to an SQLite file, named after its revision.
+
+    PostgreSQL cannot be copied from here: the server's own tool (pg_dump)
+    does it, so the log says so before the upgrade goes on.
+    """
+    url = engine.url
+    if engine.dialect.name != "sqlite":
+        log.warning(
+            "upgrading %s from revision %s to %s without a copy: make one first with "
+            "pg_dump --format=custom --file=foodarchive-before-%s.dump %s",
+            url.render_as_string(hide_password=True), revision, head_revision(), head_revision(), url.database,
+        )
+        return None
+    if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
+        log.warning("in-memory database at revision %s is upgraded without a copy", revision)
+        return None
+    source_path = Path(url.database)
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = source_path.with_name(f"{source_path.stem}-backup-rev{revision}-{stamp}{source_path.suffix or '.db'}")
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = target.with_name(f"{source_path.stem}-backup-rev{revision}-{stamp}-{counter}{source_path.suffix or '.db'}")
+    source = sqlite3.connect(source_path)
+    copy = sqlite3.connect(target)
+    try:
+        source.backup(copy)  # the online backup API: a consistent copy, WAL included
+        check = copy.execute("PRAGMA quick_check").fetchone()[0]
+        copied = copy.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    finally:
+        copy.close()
+        source.close()
+    if check != "ok" or copied != revision:
+        raise OSError(f"the copy {target} before the upgrade is not sound ({check}, revision {copied})")
+    log.info("copied %s (revision %s) to %s before the upgrade to %s", source_path, revision, target, head_revision())
+    return target
 
 
 def head_revision() -> str:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QSettings, QtMsgType, qInstallMessageHandler
-from PySide6.QtGui import QFontDatabase
+from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, QtMsgType, qInstallMessageHandler
+from PySide6.QtGui import QFontDatabase, QIcon, QPixmap
 from PySide6.QtWidgets import QApplication, QProgressDialog
 
 from app import i18n
@@ -56,11 +56,20 @@ def cjk_font_families() -> list[str]:
     ]
 
 
+def app_icon() -> QIcon:
+    from importlib import resources
+
+    pixmap = QPixmap()
+    pixmap.loadFromData((resources.files("app.resources") / "icons" / "foodarchive.png").read_bytes())
+    return QIcon(pixmap)
+
+
 def make_application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("FoodArchive")
     app.setApplicationName("FoodArchive")
     app.setApplicationDisplayName("食品质量技术档案")
+    app.setWindowIcon(app_icon())
     i18n.set_language(str(QSettings().value("ui/language", i18n.DEFAULT)))
     return app
 
@@ -90,7 +99,33 @@ def offer_demo(ctx: AppContext, parent) -> None:
     ctx.runner.run(ctx.write(lambda session: demo.load(session), as_system=True), finished, failed)
 
 
-def run(db: str | None = None, argv: list[str] | None = None) -> int:
+def smoke_check(app: QApplication, window, timeout_ms: int = 60000) -> int:
+    """``gui --smoke`` (hidden; for the frozen build's check): build every
+    page, wait until the main window has painted, quit with 0 — or 1 if it
+    never paints."""
+    from .main_window import pages
+
+    for page in pages():
+        window.navigate(page.key)  # imports each screen's module, as a click would
+    window.navigate(pages()[0].key)
+
+    class FirstPaint(QObject):
+        def eventFilter(self, watched, event):
+            if event.type() == QEvent.Type.Paint:
+                QTimer.singleShot(0, lambda: app.exit(0))
+            return False
+
+    painted = FirstPaint(window)
+    window.installEventFilter(painted)
+    QTimer.singleShot(timeout_ms, lambda: app.exit(1))
+    window.update()
+    code = app.exec()
+    window.close()
+    print(f"smoke: main window with {len(pages())} pages " + ("painted" if code == 0 else "never painted"))
+    return code
+
+
+def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = False) -> int:
     app_log.setup()
     app = make_application(argv or sys.argv)
     _route_qt_messages()
@@ -104,12 +139,16 @@ def run(db: str | None = None, argv: list[str] | None = None) -> int:
 
     from .login import log_in
 
-    if not log_in(ctx):
+    # The smoke check asks nothing: it builds the screens and quits at once.
+    if not smoke and not log_in(ctx):
         return 0
 
     from .main_window import MainWindow
 
     window = MainWindow(ctx)
+    if smoke:
+        window.show()
+        return smoke_check(app, window)
     _install_crash_dialog(lambda: window)
     window.show()
     if not fonts:

@@ -132,12 +132,21 @@ class MainWindow(QMainWindow):
         group.triggered.connect(self._choose_language)
         if self.ctx.user_id is not None:
             settings_menu.addAction(tr("Change my password…"), self._change_password)
+        help_menu = self.menuBar().addMenu(tr("Help"))
+        help_menu.setObjectName("helpMenu")
+        help_menu.addAction(tr("About"), self.show_about)
 
     def _change_password(self) -> None:
         from .login import ChangePasswordDialog
 
         if ChangePasswordDialog(self.ctx, self).exec():
             Dialogs.info(self, tr("Change my password"), tr("Your password has been changed."))
+
+    def show_about(self) -> None:
+        from .about import AboutDialog
+
+        self._about = AboutDialog(self.ctx, self)
+        self._about.open()
 
     def _choose_language(self, action) -> None:
         QSettings().setValue("ui/language", action.data())
