@@ -222,8 +222,6 @@ def _handler(sim: Simulator):
                 return self._reply(200, {})
             if path != sim.profile.endpoint("submit"):
                 return self._reply(404, {"error": "no such endpoint"})
-            if sim.faults["slow"]:
-                time.sleep(sim.faults["slow"])
             if self._chance("drop_before"):
                 return self._drop()
             if self._chance("timeout"):
@@ -237,6 +235,8 @@ def _handler(sim: Simulator):
                 results = sim.accept(json.loads(body))
             except (ValueError, TypeError, AttributeError) as exc:
                 return self._reply(400, {"error": f"malformed batch: {exc}"})
+            if sim.faults["slow"]:
+                time.sleep(sim.faults["slow"])  # accepted; the answer takes its time
             if self._chance("drop"):
                 return self._drop()  # accepted, but the sender never hears it
             self._reply(200, {sim.profile.receipt["results"]: results})
