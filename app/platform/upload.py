@@ -132,3 +132,24 @@ def overdue(session: Session, now: dt.datetime | None = None) -> dt.datetime | N
     if oldest is not None and now - oldest > dt.timedelta(hours=hours):
         return oldest
     return None
+
+
+def status(session: Session, now: dt.datetime | None = None) -> dict:
+    """What the status panel shows (plain data, gathered on the task runner)."""
+    from app.services import settings
+
+    from . import outbox
+
+    row = session.scalar(select(schedule.UploadSchedule).limit(1))
+    return {
+        "configured": bool(settings.get(session, "platform_url")),
+        "url": settings.get(session, "platform_url"),
+        "profile": settings.get(session, "platform_profile"),
+        "counts": outbox.counts(session),
+        "rows": outbox.rows(session),
+        "overdue_since": overdue(session, now),
+        "alert_hours": int(settings.get(session, "upload_alert_hours")),
+        "last_success": row.last_success if row else None,
+        "next_due": row.next_due if row else None,
+        "last_error": row.last_error if row else None,
+    }
