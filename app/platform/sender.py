@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.models import OutboxEntry
@@ -38,6 +38,16 @@ from .profile import Profile
 
 log = logging.getLogger("upload")
 TABLE = OutboxEntry.__table__
+
+
+# One statement each, executed for many rows at once (executemany).
+_ACKNOWLEDGE = update(TABLE).where(TABLE.c.id == bindparam("row_id"), TABLE.c.status != "acknowledged").values(
+    status="acknowledged", acknowledged_at=bindparam("at"), receipt_id=bindparam("rid"), receipt=bindparam("rcpt"),
+    claim_token=None, claimed_until=None, reason=None,
+)
+_RELEASE = update(TABLE).where(
+    TABLE.c.id == bindparam("row_id"), TABLE.c.claim_token == bindparam("token"), TABLE.c.status == "sent"
+).values(status="pending", claim_token=None, claimed_until=None, reason=bindparam("reason"), next_attempt_at=bindparam("due"))
 
 
 def utcnow() -> dt.datetime:
@@ -108,16 +118,15 @@ class Sender:
 
     def _release(self, session: Session, token: str, ids: list[int], attempts: dict[int, int], reason: str) -> None:
         """Back to pending, each after its own backoff."""
+        if not ids:
+            return
         now = self.clock()
         retry = self.profile.retry
-        for row_id in ids:
-            wait = backoff(attempts[row_id], retry["base_seconds"], retry["max_seconds"], self.rng)
-            session.execute(
-                update(TABLE).where(TABLE.c.id == row_id, TABLE.c.claim_token == token, TABLE.c.status == "sent").values(
-                    status="pending", claim_token=None, claimed_until=None, reason=reason,
-                    next_attempt_at=now + dt.timedelta(seconds=wait),
-                )
-            )
+        session.execute(_RELEASE, [
+            {"row_id": row_id, "token": token, "reason": reason,
+             "due": now + dt.timedelta(seconds=backoff(attempts[row_id], retry["base_seconds"], retry["max_seconds"], self.rng))}
+            for row_id in ids
+        ])
 
     def send_batch(self, report: Report) -> bool:
         """One claim-send-record round; False when nothing was due or sending must stop."""
@@ -150,20 +159,18 @@ class Sender:
                 report.rejected += 1
             if outcome is None:
                 return True
-            for key, (receipt_id, receipt) in outcome.acknowledged.items():
+            if outcome.acknowledged:
                 # An acknowledgement is final whoever holds the row now: the platform has it.
-                session.execute(
-                    update(TABLE).where(TABLE.c.id == by_key[key].id, TABLE.c.status != "acknowledged").values(
-                        status="acknowledged", acknowledged_at=now, receipt_id=receipt_id,
-                        receipt=json.dumps(receipt, ensure_ascii=False, sort_keys=True),
-                        claim_token=None, claimed_until=None, reason=None,
-                    )
-                )
+                session.execute(_ACKNOWLEDGE, [
+                    {"row_id": by_key[key].id, "at": now, "rid": receipt_id,
+                     "rcpt": json.dumps(receipt, ensure_ascii=False, sort_keys=True)}
+                    for key, (receipt_id, receipt) in outcome.acknowledged.items()
+                ])
             for key, (reason, receipt) in outcome.rejected.items():
                 self._reject(session, token, by_key[key].id, now, reason, receipt)
             self._release(session, token, [by_key[key].id for key in outcome.unsettled], attempts, "平台回执中没有这条记录")
         report.acknowledged += len(outcome.acknowledged)
-        report.rejected += len(outcome.rejected) + 0
+        report.rejected += len(outcome.rejected)
         report.retried += len(outcome.unsettled)
         log.info("upload batch: %d acknowledged, %d rejected, %d unsettled",
                  len(outcome.acknowledged), len(outcome.rejected), len(outcome.unsettled))
