@@ -99,7 +99,8 @@ def serve(sessions: sessionmaker[Session], *, url: str | None = None, stop: thre
     while not stop.is_set():
         now = clock()
         with sessions.begin() as session:
-            due = schedule.is_due(schedule.state(session), now) or _fresh(session, now)
+            on_finalise = config(session, url).on_finalise
+            due = schedule.is_due(schedule.state(session), now) or (on_finalise and _fresh(session, now))
         if due:
             try:
                 upload_now(sessions, url=url, clock=clock)

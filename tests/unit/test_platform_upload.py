@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select, text
@@ -69,11 +70,14 @@ def sessions(request, tmp_path):
         admin.dispose()
 
 
-def factory(sessions, receipts: int, **receipt_overrides) -> None:
+def factory(sessions, receipts: int, **receipt_overrides) -> SimpleNamespace:
+    """The builders' plant with some accepted receipts; the ids a later receipt needs."""
     with sessions.begin() as session:
         p = plant(session)
         for i in range(receipts):
             receiving.receive(session, receipt_values(p, p.soy, supplier_lot=f"HLJ-{i:04d}", **receipt_overrides))
+        return SimpleNamespace(soy=SimpleNamespace(id=p.soy.id), supplier=SimpleNamespace(id=p.supplier.id),
+                               person=SimpleNamespace(id=p.person.id))
 
 
 def statuses(sessions) -> dict[str, str]:
@@ -280,3 +284,64 @@ def test_backoff_grows_is_capped_and_jittered():
     assert 15 <= waits[0] <= 30 and 1800 <= waits[-1] <= 3600
     assert all(a < b for a, b in zip(waits[:6], waits[1:7]))
     assert len({round(backoff(3, 30, 3600, rng), 6) for _ in range(20)}) > 1  # jitter
+
+
+def test_schedule_in_the_database_catches_up_and_finalised_records_go_at_once(tmp_path):
+    from app.platform import upload
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'schedule.db'}")
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    p = factory(sessions, 2)
+    clock = Clock()
+    with simulator.Simulator(accounts={"demo": "demo-secret"}) as sim:
+        configure(sessions, sim.url)
+        with sessions.begin() as session:
+            settings.put(session, "upload_on_finalise", False)
+        first = upload.run_if_due(sessions, clock=clock)  # never ran: due at once
+        assert first.acknowledged == 3
+        with sessions() as session:
+            row = session.scalar(select(upload.schedule.UploadSchedule))
+            assert (row.last_success, row.next_due) == (clock.now, clock.now + dt.timedelta(minutes=15))
+        with sessions.begin() as session:
+            session.info["today"], session.info["now"] = dt.date(2026, 11, 21), clock.now
+            receiving.receive(session, receipt_values(p, p.soy, supplier_lot="LATE"))
+        clock.now += dt.timedelta(minutes=5)
+        assert upload.run_if_due(sessions, clock=clock) is None  # not due, and not sent on finalising
+        with sessions.begin() as session:
+            settings.put(session, "upload_on_finalise", True)
+        assert upload.run_if_due(sessions, clock=clock).acknowledged == 1  # a fresh record goes at once
+        clock.now += dt.timedelta(hours=9)  # the PC slept through many runs
+        report = upload.run_if_due(sessions, clock=clock)
+        assert report is not None and report.batches == 0  # one catch-up run, nothing left to send
+    engine.dispose()
+
+
+def test_manual_package_holds_pending_records_and_marks_them_only_when_confirmed(sessions, tmp_path):
+    import csv
+    import io
+    import zipfile
+
+    factory(sessions, 3)
+    with sessions.begin() as session:
+        first = session.scalar(select(OutboxEntry).where(OutboxEntry.kind == "purchase").order_by(OutboxEntry.id))
+        first.status, first.receipt_id = "acknowledged", "R-online"
+        assert package.export_package(session, profile.load(), tmp_path / "p.zip") == 3  # enterprise + 2 purchases
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        assert sorted(archive.namelist()) == ["ENTERPRISE.csv", "PURCHASE.csv", "manifest.json"]
+        rows = list(csv.reader(io.StringIO(archive.read("PURCHASE.csv").decode("utf-8-sig"))))
+    assert rows[0][:3] == ["idempotency_key", "enterprise_credit_code", "receipt_no"] and len(rows) == 3
+    assert rows[1][rows[0].index("production_date")] == "20261101"
+    assert statuses(sessions)[first.idempotency_key] == "acknowledged"
+    assert list(statuses(sessions).values()).count("pending") == 3  # exporting marks nothing
+    with sessions.begin() as session:
+        assert package.confirm_package(session, tmp_path / "p.zip") == 3
+    assert set(statuses(sessions).values()) == {"acknowledged"}
+    with sessions() as session:
+        assert session.scalar(select(OutboxEntry.receipt_id).where(OutboxEntry.id == first.id)) == "R-online"
+
+
+def test_upload_without_an_address_says_so(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "app", "--db", str(tmp_path / "n.db"), "upload", "--once"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1 and "没有设置平台地址" in result.stderr
