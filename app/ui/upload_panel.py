@@ -58,7 +58,7 @@ class UploadPanel(QGroupBox):
         counts.addStretch(1)
         self.table = QTableWidget(0, 6)
         self.table.setHorizontalHeaderLabels(
-            [tr("Kind"), tr("Record"), tr("Status"), tr("Attempts"), tr("Queued"), tr("Reason")])
+            [tr("Kind"), tr("Record"), tr("Status"), tr("Attempts"), tr("Queued"), tr("Platform's reason or last failure")])
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
