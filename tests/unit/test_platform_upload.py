@@ -345,3 +345,31 @@ def test_upload_without_an_address_says_so(tmp_path):
     result = subprocess.run([sys.executable, "-m", "app", "--db", str(tmp_path / "n.db"), "upload", "--once"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "没有设置平台地址" in result.stderr
+
+
+def test_platform_sim_command_serves_on_loopback_and_reports_what_it_received(tmp_path):
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = dict(os.environ, FOODARCHIVE_SIM_KEY="cli-key", FOODARCHIVE_SIM_SECRET="cli-secret")
+    sim = subprocess.Popen([sys.executable, "-m", "app", "platform-sim", "--port", str(port)], cwd=ROOT, env=env,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True)
+    try:
+        first = sim.stdout.readline()
+        assert f"http://127.0.0.1:{port}" in first and "cli-secret" not in first
+        with Client(f"http://127.0.0.1:{port}", profile.load(), Credentials("cli-key", "cli-secret")) as client:
+            assert client.check() == []
+            outcome = client.send([("k-1", "enterprise", {"credit_code": "X", "name": "厂", "address": "沪", "licence_no": "SC1"}),
+                                   ("k-2", "enterprise", {"name": "缺代码"})])
+        assert set(outcome.acknowledged) == {"k-1"} and "credit_code" in outcome.rejected["k-2"][0]
+        import httpx
+
+        report = httpx.get(f"http://127.0.0.1:{port}/_sim/received").json()
+        assert report["counts"] == {"k-1": 1, "k-2": 1} and list(report["accepted"]) == ["k-1"]
+    finally:
+        sim.send_signal(signal.SIGINT)
+        out, err = sim.communicate(timeout=30)
+    assert sim.returncode == 0, err
+    assert "共收到 2 条，2 个不同的键" in out and "接收 1 条" in out
