@@ -49,6 +49,9 @@ def client_for(cfg: Config) -> Client:
     if not cfg.url:
         raise UserError("没有设置平台地址：请在「设置 → 平台上传」中填写，或用 --url 指定")
     creds = None if cfg.profile.auth["scheme"] == "none" else credentials.load(cfg.profile.name)
+    if creds is None and cfg.profile.auth["scheme"] != "none":
+        # Before anything is claimed: no attempt is counted for a missing login.
+        raise UserError("没有保存平台账号和密钥：请在「设置 → 平台上传」中输入，或运行 foodarchive platform-login")
     return Client(cfg.url, cfg.profile, creds)
 
 

@@ -373,3 +373,22 @@ def test_platform_sim_command_serves_on_loopback_and_reports_what_it_received(tm
         out, err = sim.communicate(timeout=30)
     assert sim.returncode == 0, err
     assert "共收到 2 条，2 个不同的键" in out and "接收 1 条" in out
+
+
+def test_no_stored_credentials_is_said_before_anything_is_claimed(tmp_path):
+    from app.errors import UserError
+    from app.platform import upload
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'nologin.db'}")
+    upgrade(engine)
+    sessions = make_sessionmaker(engine)
+    factory(sessions, 1)
+    with sessions.begin() as session:
+        settings.put(session, "platform_url", "http://127.0.0.1:9")
+        settings.put(session, "platform_profile", str(profile_file(tmp_path, name="never-logged-in")))
+    with pytest.raises(UserError, match="没有保存平台账号和密钥"):
+        upload.upload_now(sessions)
+    assert "没有保存平台账号和密钥" in upload.check(sessions)[0]
+    with sessions() as session:
+        assert set(session.scalars(select(OutboxEntry.attempts))) == {0}
+    engine.dispose()
