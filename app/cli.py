@@ -146,6 +146,29 @@ def cmd_reset_password(args) -> int:
     return 0
 
 
+# ---- R6 platform upload (app/platform/commands.py does the work)
+
+
+def cmd_upload(args) -> int:
+    from app.platform import commands
+
+    _, Session = _open(args)
+    return commands.run_upload(Session, once=args.once, url=args.url, check=args.check)
+
+
+def cmd_platform_login(args) -> int:
+    from app.platform import commands
+
+    _, Session = _open(args)
+    return commands.login(Session)
+
+
+def cmd_platform_sim(args) -> int:
+    from app.platform import commands
+
+    return commands.simulate(args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foodarchive",
@@ -179,6 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("reset-password", cmd_reset_password,
             "为忘记密码的用户（包括系统管理员）设置新密码；非终端时从标准输入读一行")
     p.add_argument("username", metavar="USERNAME")
+    p = add("upload", cmd_upload, "上传到食品安全追溯平台（按计划持续运行；--once 只上传一次，供系统计划任务调用）")
+    p.add_argument("--once", action="store_true", help="上传当前到期的记录后退出")
+    p.add_argument("--url", metavar="URL", help="本次使用的平台地址（覆盖设置）")
+    p.add_argument("--check", action="store_true", help="只检查连接：地址、账号密钥、时钟、接口配置")
+    add("platform-login", cmd_platform_login, "把平台账号和密钥存入系统密钥环（非终端时从标准输入读两行）")
+    p = add("platform-sim", cmd_platform_sim, "运行平台模拟器（开发、演示和测试用，只监听 127.0.0.1）")
+    p.add_argument("--port", type=int, default=8765, metavar="N", help="端口（默认 8765）")
     return parser
 
 

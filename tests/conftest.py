@@ -11,6 +11,9 @@ for _var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_
     os.environ[_var] = _HOME if _var == "HOME" else os.path.join(_HOME, _var.lower())
 os.environ.pop("FOODARCHIVE_DB", None)
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Platform credentials go to a test keyring in the test home, never the real one.
+os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.FileKeyring"
+os.environ["FOODARCHIVE_TEST_KEYRING"] = os.path.join(_HOME, "test-keyring.json")
 
 import uuid  # noqa: E402
 

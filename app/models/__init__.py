@@ -44,6 +44,7 @@ from .production import (
     ProductBatch,
     SterilisationRecord,
 )
+from .platform import OutboxEntry, UploadSchedule
 from .quality import Inspection, InspectionItem, RetainedSample
 from .receiving import IncomingInspection, MaterialLot, StockMovement
 from .safety import (

@@ -2,3 +2,4 @@
 the caller owns the transaction (``with Session.begin() as s: ...``)."""
 
 from . import audit, guards  # noqa: F401  (install the flush listeners)
+from app.platform import outbox  # noqa: E402,F401  (finalising a record queues it for the platform, R6.1)

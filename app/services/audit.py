@@ -30,8 +30,14 @@ log = logging.getLogger("audit")
 
 AUDIT_TABLE: Table = AuditEntry.__table__
 GENESIS = "0" * 64
-# Tables whose rows are under audit: every table but the log itself.
-UNAUDITED = {"audit_log", "alembic_version"}
+# Tables whose rows are under audit: every table but the log itself and the
+# platform sender's bookkeeping. An outbox row is written with the record it
+# carries (that record's write is audited) and is then churned by the sender on
+# every attempt — status, attempts, leases, receipts — from several PCs at
+# once; logging that churn would serialise every sender on the chain lock and
+# bury the legal trail under delivery noise, and none of it changes what was
+# recorded. The receipts stay in the outbox rows (and in every JSON export).
+UNAUDITED = {"audit_log", "alembic_version", "platform_outbox", "platform_schedule"}
 
 
 def canonical_value(value: object) -> object:

@@ -23,12 +23,25 @@ DEFAULTS: dict[str, object] = {
     "retention_codes": {"product": "D10", "commodity": "D10", "warning": "D30", "safety": "D10"},
     # Relative tolerance of a batch mass balance before it is flagged.
     "mass_balance_tolerance": "0.01",
+    # R6: upload to the traceability platform. No address: no upload.
+    "platform_url": "",
+    "platform_profile": "default",  # a profile in resources/platform/, or a file path
+    "upload_interval_minutes": 15,
+    "upload_daily_hour": None,  # also once a day at this hour (0–23), or not
+    "upload_on_finalise": True,  # send as soon as a record is finalised
+    "upload_alert_hours": 48,  # Decree 33 art. 12: changes reach the platform within 2 days
 }
 
 LABELS = {
     "archive_no_pattern": "档号规则",
     "retention_codes": "保管期限",
     "mass_balance_tolerance": "物料平衡允许偏差",
+    "platform_url": "平台地址",
+    "platform_profile": "平台接口配置",
+    "upload_interval_minutes": "上传间隔（分钟）",
+    "upload_daily_hour": "每日上传时刻",
+    "upload_on_finalise": "记录完成后立即上传",
+    "upload_alert_hours": "未上传提醒（小时）",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
@@ -45,6 +58,8 @@ def put(session: Session, key: str, value) -> None:
         raise KeyError(key)
     if key == "archive_no_pattern":
         check_archive_pattern(value)
+    if key in PLATFORM_KEYS:
+        value = check_platform_setting(key, value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -65,3 +80,38 @@ def check_archive_pattern(pattern: str) -> None:
         ) from None
     if "{案卷号" not in pattern:
         raise ValidationError(FieldError("archive_no_pattern", label, f"「{label}」必须包含 {{案卷号}}，否则档号不唯一"))
+
+
+PLATFORM_KEYS = ("platform_url", "platform_profile", "upload_interval_minutes", "upload_daily_hour",
+                 "upload_on_finalise", "upload_alert_hours")
+
+
+def check_platform_setting(key: str, value):
+    """The value to store, or a ValidationError naming the setting."""
+    label = LABELS[key]
+
+    def bad(message: str) -> ValidationError:
+        return ValidationError(FieldError(key, label, f"「{label}」{message}"))
+
+    if key == "platform_url":
+        value = (value or "").strip()
+        if value and not value.startswith(("http://", "https://")):
+            raise bad("应以 https:// 或 http:// 开头")
+        return value
+    if key == "platform_profile":
+        from app.platform import profile
+
+        profile.load(value)  # a ProfileError says what is wrong with it
+        return value
+    if key == "upload_on_finalise":
+        return bool(value)
+    if key == "upload_daily_hour" and value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise bad("应为整数") from None
+    limits = {"upload_interval_minutes": (1, 1440), "upload_daily_hour": (0, 23), "upload_alert_hours": (1, 720)}[key]
+    if not limits[0] <= number <= limits[1]:
+        raise bad(f"应在 {limits[0]} 与 {limits[1]} 之间")
+    return number

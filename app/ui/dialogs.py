@@ -40,6 +40,11 @@ class Dialogs:
         return path or None
 
     @classmethod
+    def open_file(cls, parent: QWidget | None, title: str, filter: str) -> str | None:
+        path, _ = QFileDialog.getOpenFileName(parent, title, "", filter)
+        return path or None
+
+    @classmethod
     def crash(cls, parent: QWidget | None, text: str) -> None:
         QMessageBox.critical(parent, tr("Unexpected error"), text)
 

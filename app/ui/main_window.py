@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QActionGroup
 from PySide6.QtWidgets import (
     QLabel,
@@ -130,11 +130,17 @@ class MainWindow(QMainWindow):
             action.setData(code)
             group.addAction(action)
         group.triggered.connect(self._choose_language)
+        if self.ctx.may("configure"):
+            settings_menu.addAction(tr("Platform upload…"), self._platform_settings)
         if self.ctx.user_id is not None:
             settings_menu.addAction(tr("Change my password…"), self._change_password)
         help_menu = self.menuBar().addMenu(tr("Help"))
         help_menu.setObjectName("helpMenu")
         help_menu.addAction(tr("About"), self.show_about)
+        # R6: upload when due; the schedule itself (next_due) lives in the database.
+        self._upload_timer = QTimer(self, interval=60_000)
+        self._upload_timer.timeout.connect(self._upload_tick)
+        self._upload_timer.start()
 
     def _change_password(self) -> None:
         from .login import ChangePasswordDialog
@@ -147,6 +153,20 @@ class MainWindow(QMainWindow):
 
         self._about = AboutDialog(self.ctx, self)
         self._about.open()
+
+    def _platform_settings(self) -> None:
+        from .platform_settings import PlatformSettingsDialog
+
+        self._platform_dialog = PlatformSettingsDialog(self.ctx, self)
+        self._platform_dialog.open()
+
+    def _upload_tick(self) -> None:
+        from app.platform import upload
+
+        def failed(error: BaseException) -> None:
+            log.warning("scheduled upload failed: %s", error)
+
+        self.ctx.runner.run(lambda _progress: upload.run_if_due(self.ctx.sessions), lambda _report: None, failed)
 
     def _choose_language(self, action) -> None:
         QSettings().setValue("ui/language", action.data())

@@ -1,10 +1,9 @@
-"""R6 (placeholder) and R7.3: the upload and statistics page.
+"""R6.3 and R7.3: the upload and statistics page.
 
-Uploading to the traceability platform is not set up yet; the page says so
-plainly and shows nothing that looks like an upload figure. What it does
-show are real counts from the database — archives, batches, recent
-deliveries and the things that need attention — gathered on the task runner
-by ``app.services.statistics`` (plain data, testable without a widget).
+On top, the platform upload status panel (``upload_panel``); below, real
+counts from the database — archives, batches, recent deliveries and the
+things that need attention — gathered on the task runner by
+``app.services.statistics`` (plain data, testable without a widget).
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ import logging
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QFrame, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
+    QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableWidget, QTableWidgetItem,
     QVBoxLayout, QWidget,
 )
 from shiboken6 import isValid
@@ -24,6 +23,7 @@ from app.services.statistics import statistics
 
 from .context import AppContext
 from .dialogs import show_error
+from .upload_panel import UploadPanel
 
 log = logging.getLogger("ui.upload")
 
@@ -61,16 +61,10 @@ class UploadPage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.stats: dict | None = None
-        notice = QLabel(
-            "<b>" + tr("Platform upload is not set up yet.") + "</b><br>"
-            + tr("Nothing has been uploaded to a traceability platform from this program. "
-                 "Uploading will be added here in a later version; until then the statistics below "
-                 "come from this computer's database only."),
-            wordWrap=True, frameShape=QFrame.Shape.StyledPanel, margin=10,
-        )
-        notice.setStyleSheet("background: #fff8e1; color: #5d4037;")
+        self.upload = UploadPanel(ctx)
         self.refresh_button = QPushButton(tr("Refresh"))
         self.refresh_button.clicked.connect(self.refresh)
+        self.refresh_button.clicked.connect(lambda: self.upload.refresh())
         self.when = QLabel(tr("Loading…"))
         bar = QHBoxLayout()
         bar.addWidget(self.when, 1)
@@ -80,7 +74,7 @@ class UploadPage(QWidget):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setRowStretch(2, 1)  # the groups keep their height; the space left stays below them
         layout = QVBoxLayout(self)
-        layout.addWidget(notice)
+        layout.addWidget(self.upload)
         layout.addLayout(bar)
         layout.addWidget(self.body, 1)
         self.refresh()

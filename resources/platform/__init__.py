@@ -1,0 +1,1 @@
+"""Upload profiles for the traceability platform (data, not code; see docs/platform.md)."""
