@@ -177,6 +177,13 @@ def importable_keys() -> list[str]:
     return sorted(key for key in registry() if entry.creatable(key))
 
 
+def ledger_list(keys: list[str]) -> str:
+    """``key  title`` lines, for the command line's --help."""
+    from app.ledgers import registry
+
+    return "\n".join(f"  {key:<28}{registry()[key].title}" for key in keys)
+
+
 def template_fields(lg: Ledger) -> list[Field]:
     fixed = set(entry.fixed_fields(lg.key))
     return [f for f in lg.fields if f.name not in fixed]
