@@ -213,7 +213,7 @@ def _hint(lg: Ledger, field: Field) -> str:
 
 def export_template(session: Session, ledger_key: str, path: str | os.PathLike) -> None:
     """A blank sheet to fill in: the export's layout, without the columns the
-    system keeps; each header cell says what it takes."""
+    system keeps and without the signature row; each header cell says what it takes."""
     lg = ledger(ledger_key)
     if not entry.creatable(ledger_key):
         from app.errors import UserError
@@ -226,4 +226,5 @@ def export_template(session: Session, ledger_key: str, path: str | os.PathLike) 
         ws = wb.create_sheet(title=sheet_name(lg.title))
         title = " ".join(part for part in (enterprise_name(session), lg.title) if part)
         subtitle = f"导入模板：从第 {HEADER_ROW + 1} 行起每行填写一条记录；表头不要改动；鼠标停在表头上可看到填写说明"
-        SheetWriter(ws, columns, title, subtitle, notes=[_hint(lg, f) for f in fields]).close()
+        # No signature row: the rows below the header are for the data.
+        SheetWriter(ws, columns, title, subtitle, notes=[_hint(lg, f) for f in fields]).close(signature=False)
