@@ -152,9 +152,27 @@ def saved_atomically(path: str | os.PathLike):
         yield wb
         wb.save(temporary)
         os.replace(temporary, target)
+    except BaseException:
+        _discard(wb)
+        raise
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
+
+
+def _discard(wb: Workbook) -> None:
+    """Close the sheets' half-written streams in order and remove their temporary
+    files (left to the garbage collector, they write into closed files)."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        if writer is None:
+            continue
+        try:
+            if not ws.closed:
+                ws.close()
+            writer.cleanup()
+        except (OSError, ValueError):
+            pass
 
 
 def export_ledger(session: Session, ledger_key: str, path: str | os.PathLike, filters: Filters = Filters(),

@@ -29,6 +29,7 @@ SIGNATURE_LABELS = ("编制：", "审核：", "日期：")
 # A cell starting with one of these could run as a formula (OWASP's CSV
 # injection list: = + - @, and the tab and carriage return that hide them).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_FIRST = frozenset(FORMULA_STARTS)
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 50
@@ -57,10 +58,6 @@ def safe_text(value: str) -> str:
     return ILLEGAL_CHARACTERS_RE.sub("", value)
 
 
-def needs_guard(text: str) -> bool:
-    return text.startswith(FORMULA_STARTS) or text in ERROR_CODES
-
-
 class SheetWriter:
     """Writes one sheet in the shared layout, row by row (write-only, streaming)."""
 
@@ -71,6 +68,7 @@ class SheetWriter:
         self.rows_written = 0
         self._filters = filters
         self._last = get_column_letter(max(len(self.columns), 1))
+        self._converters = [self._converter(c.kind) for c in self.columns]
         self._setup(title)
         self._head(title, subtitle, notes)
 
@@ -115,24 +113,34 @@ class SheetWriter:
     # ---------------------------------------------------------------- rows
 
     def append(self, values: Sequence[object]) -> None:
-        """One data row; values already of the column's type (str, int, Decimal, date)."""
+        """One data row, a value per column, of the column's type (str, int, Decimal, date)."""
         self.ws.append(self.cells(values))
         self.rows_written += 1
 
     def cells(self, values: Iterable[object]) -> list:
-        row = []
-        for value in values:
-            if isinstance(value, str):
-                if value and (needs_guard(value) or ILLEGAL_CHARACTERS_RE.search(value)):
-                    value = self.guarded(value)
-            elif isinstance(value, dt.datetime):
-                value = self._dated(value, DATETIME_FORMAT)
-            elif isinstance(value, dt.date):
-                value = self._dated(value, DATE_FORMAT)
-            elif isinstance(value, Decimal) and not value.is_finite():
-                value = str(value)
-            row.append(value)
-        return row
+        """Cells for one row: each column's converter, chosen once by its kind."""
+        return [value if value is None else convert(value) for convert, value in zip(self._converters, values)]
+
+    def _converter(self, kind: str):
+        if kind == "date":
+            return lambda value: self._dated(value, DATE_FORMAT)
+        if kind == "datetime":
+            return lambda value: self._dated(value, DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT)
+        return self._any
+
+    def _any(self, value):
+        """Text is checked; numbers pass; a date in a text column still gets a date format."""
+        if isinstance(value, str):
+            if value and (value[0] in FORMULA_FIRST or value in ERROR_CODES or ILLEGAL_CHARACTERS_RE.search(value)):
+                return self.guarded(value)
+            return value
+        if isinstance(value, dt.datetime):
+            return self._dated(value, DATETIME_FORMAT)
+        if isinstance(value, dt.date):
+            return self._dated(value, DATE_FORMAT)
+        if isinstance(value, Decimal) and not value.is_finite():
+            return str(value)
+        return value
 
     def guarded(self, text: str) -> WriteOnlyCell:
         """Text that stays text: a string cell with the quote prefix, never a formula."""

@@ -107,6 +107,10 @@ class LedgerPage(QWidget):
             self.new_button.setEnabled(False)
             self.new_button.setToolTip(refusal(self.ledger.key))
         bar.addWidget(self.new_button)
+        from .excel_actions import LedgerExcel
+
+        self.excel = LedgerExcel(self)  # export with these filters, template, import
+        bar.addWidget(self.excel)
         return bar
 
     def _filter_bar(self) -> QHBoxLayout | None:

@@ -116,6 +116,14 @@ class MainWindow(QMainWindow):
         self._restore()
 
     def _build_menu(self) -> None:
+        from .excel_actions import TaskProgress, export_inspection
+
+        self.excel_progress = TaskProgress(self)
+        self.statusBar().addPermanentWidget(self.excel_progress)
+        excel_menu = self.menuBar().addMenu(tr("Excel"))
+        action = excel_menu.addAction(tr("Workbook for an inspection…"),
+                                      lambda: export_inspection(self.ctx, self, self.excel_progress))
+        action.setObjectName("inspectionWorkbook")
         settings_menu = self.menuBar().addMenu(tr("Settings"))
         language_menu = settings_menu.addMenu(tr("Language"))
         group = QActionGroup(self)
