@@ -32,7 +32,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FORMULA_FIRST = frozenset(FORMULA_STARTS)
 DATE_FORMAT = "yyyy-mm-dd"
 DATETIME_FORMAT = "yyyy-mm-dd hh:mm"
-MAX_WIDTH = 50
+MAX_WIDTH = 30
 FONT_NAME = "宋体"
 DIGITS = ("int", "decimal", "date", "datetime", "bool")
 
@@ -184,12 +184,14 @@ def is_signature_row(values: Sequence[object]) -> bool:
 
 def excel_width(column: Column) -> float:
     """Field.width counts characters: digits for numbers and dates, mostly Chinese
-    (about 3/4 of a Chinese character, two digits wide) for the rest. The header
+    for the rest (about 3/5 of them Chinese, each two digits wide, as printed in
+    宋体). Long notes are capped so that a ledger of 30 columns still prints
+    legibly fitted to A4's width; they wrap or are read on screen. The header
     wraps onto two lines, so it needs half its length."""
-    unit = 1.1 if column.kind in DIGITS else 1.5
-    body = column.width * unit
+    unit = 1.0 if column.kind in DIGITS else 1.2
+    body = min(column.width * unit, MAX_WIDTH)
     label = _visual_length(column.label) / 2 + 2
-    return round(min(max(body, label, 6) + 1, MAX_WIDTH), 1)
+    return round(min(max(body, label, 6) + 1, MAX_WIDTH + 1), 1)
 
 
 def _visual_length(text: str) -> int:
