@@ -64,40 +64,34 @@ def describe_filters(lg: Ledger, filters: Filters, shown: dict[str, str] | None 
 # ------------------------------------------------------------------ rows
 
 
-def _cell(field: Field, value: object) -> object:
-    """A stored value as the cell shows it: numbers and dates stay typed."""
-    if value is None:
-        return None
-    if field.kind in ("choice", "bool"):
-        return field.display(value)
-    return value
-
-
 def stream_rows(session: Session, query: LedgerQuery, layout: Layout, ids: list[int],
                 report: Report | None = None) -> Iterator[list[object]]:
     """Rows of ``layout`` for ``ids`` in that order, read CHUNK ids at a time."""
     table = query.table
     fields = query.fields
     columns = [table.c.id, *(table.c[f.name] for f in fields)]
+    # A row is (field values..., related values...); each cell picks its position.
+    width = len(fields)
+    picks = [index if source == "field" else width + index for source, index in layout.sources]
+    shown_by = [(cell, fields[index]) for cell, (source, index) in enumerate(layout.sources)
+                if source == "field" and fields[index].kind in ("ref", "choice", "bool")]
+    n_extra = sum(1 for source, _ in layout.sources if source == "extra")
+    missing = (None,) * n_extra
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         raw = {row[0]: row[1:] for row in session.execute(select(*columns).where(table.c.id.in_(chunk)))}
         shown = _references(session, query, raw.values())
-        extra = {row[0]: row[1:] for row in session.execute(layout.extras.statement(chunk))} if layout.extras else {}
+        extra = {row[0]: tuple(row[1:]) for row in session.execute(layout.extras.statement(chunk))} if layout.extras else {}
         for ident in chunk:
             values = raw.get(ident)
             if values is None:
                 continue  # deleted since the ids were read
-            cells = []
-            for source, index in layout.sources:
-                if source == "extra":
-                    cells.append(extra.get(ident, ())[index] if ident in extra else None)
-                    continue
-                field, value = fields[index], values[index]
-                if field.kind == "ref":
-                    cells.append(None if value is None else shown[field.name].get(value, f"#{value}"))
-                else:
-                    cells.append(_cell(field, value))
+            combined = (*values, *extra.get(ident, missing))
+            cells = [combined[i] for i in picks]
+            for cell, field in shown_by:
+                value = cells[cell]
+                if value is not None:
+                    cells[cell] = shown[field.name].get(value, f"#{value}") if field.kind == "ref" else field.display(value)
             yield cells
         if report:
             report(min(start + CHUNK, len(ids)), len(ids), "")

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.comments import Comment
 from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
@@ -68,6 +68,7 @@ class SheetWriter:
         self.rows_written = 0
         self._filters = filters
         self._last = get_column_letter(max(len(self.columns), 1))
+        self._date_style, self._datetime_style = self._style_of(DATE_FORMAT), self._style_of(DATETIME_FORMAT)
         self._converters = [self._converter(c.kind) for c in self.columns]
         self._setup(title)
         self._head(title, subtitle, notes)
@@ -123,10 +124,18 @@ class SheetWriter:
 
     def _converter(self, kind: str):
         if kind == "date":
-            return lambda value: self._dated(value, DATE_FORMAT)
+            return self._date
         if kind == "datetime":
-            return lambda value: self._dated(value, DATETIME_FORMAT if isinstance(value, dt.datetime) else DATE_FORMAT)
+            return lambda value: self._dated(value, self._datetime_style if isinstance(value, dt.datetime) else self._date_style)
+        if kind in ("int", "decimal"):
+            return self._number
         return self._any
+
+    def _date(self, value):
+        return self._dated(value, self._date_style)
+
+    def _number(self, value):
+        return value if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool) else self._any(value)
 
     def _any(self, value):
         """Text is checked; numbers pass; a date in a text column still gets a date format."""
@@ -135,9 +144,9 @@ class SheetWriter:
                 return self.guarded(value)
             return value
         if isinstance(value, dt.datetime):
-            return self._dated(value, DATETIME_FORMAT)
+            return self._dated(value, self._datetime_style)
         if isinstance(value, dt.date):
-            return self._dated(value, DATE_FORMAT)
+            return self._dated(value, self._date_style)
         if isinstance(value, Decimal) and not value.is_finite():
             return str(value)
         return value
@@ -151,9 +160,14 @@ class SheetWriter:
         cell.quotePrefix = True
         return cell
 
-    def _dated(self, value, number_format: str) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value)
-        cell.number_format = number_format
+    def _style_of(self, number_format: str):
+        template = WriteOnlyCell(self.ws)
+        template.number_format = number_format
+        return template._style  # openpyxl's StyleArray: copied into each cell, not looked up again
+
+    def _dated(self, value, style) -> Cell:
+        cell = Cell(self.ws, row=1, column=1, style_array=style)  # the style first: the value keeps its format
+        cell.value = value
         return cell
 
     def close(self, signature: bool = True) -> None:
