@@ -116,14 +116,6 @@ class MainWindow(QMainWindow):
         self._restore()
 
     def _build_menu(self) -> None:
-        from .excel_actions import TaskProgress, export_inspection
-
-        self.excel_progress = TaskProgress(self)
-        self.statusBar().addPermanentWidget(self.excel_progress)
-        excel_menu = self.menuBar().addMenu(tr("Excel"))
-        action = excel_menu.addAction(tr("Workbook for an inspection…"),
-                                      lambda: export_inspection(self.ctx, self, self.excel_progress))
-        action.setObjectName("inspectionWorkbook")
         settings_menu = self.menuBar().addMenu(tr("Settings"))
         language_menu = settings_menu.addMenu(tr("Language"))
         group = QActionGroup(self)
@@ -135,6 +127,18 @@ class MainWindow(QMainWindow):
             action.setData(code)
             group.addAction(action)
         group.triggered.connect(self._choose_language)
+        self._excel_menu()
+
+    def _excel_menu(self) -> None:
+        """Issue 6: the workbook for an inspection, written in the background."""
+        from .excel_actions import TaskProgress, export_inspection
+
+        self.excel_progress = TaskProgress(self)
+        self.statusBar().addPermanentWidget(self.excel_progress)
+        excel_menu = self.menuBar().addMenu(tr("Excel"))
+        action = excel_menu.addAction(tr("Workbook for an inspection…"),
+                                      lambda: export_inspection(self.ctx, self, self.excel_progress))
+        action.setObjectName("inspectionWorkbook")
 
     def _choose_language(self, action) -> None:
         QSettings().setValue("ui/language", action.data())

@@ -131,3 +131,24 @@ def test_inspection_dialog_lists_every_ledger(qtbot):
     keys, first, last = dialog.chosen()
     assert set(keys) == set(excel_actions.INSPECTION_DEFAULT)
     assert first <= last and dialog.ledgers.count() == len(__import__("app.ledgers").ledgers.registry())
+
+
+def test_trace_view_saves_the_flat_sheet(ctx, qtbot, monkeypatch, tmp_path):
+    from app.ui.trace_view import TraceView
+
+    view = TraceView(ctx)
+    qtbot.addWidget(view)
+    number = ctx.engine.connect().execute(text(
+        "SELECT l.lot_no FROM material_lot l JOIN feeding f ON f.material_lot_id = l.id ORDER BY l.lot_no LIMIT 1"
+    )).scalar()
+    with qtbot.waitSignal(view.finished, timeout=60000):
+        view.run_trace(number, "forward")
+    target = tmp_path / "trace.xlsx"
+    save_to(monkeypatch, target)
+    view.export_button.click()
+    qtbot.waitUntil(lambda: str(target) in view.note.text(), timeout=60000)
+    ws = openpyxl.load_workbook(target).active
+    assert ws.cell(HEADER_ROW, 1).value == "关键追溯事件"
+    events = {ws.cell(row, 1).value for row in range(HEADER_ROW + 1, ws.max_row - 1)}
+    assert {"接收", "投料", "生产", "包装", "销售发货"} <= events
+    assert ws.cell(HEADER_ROW + 1, 2).value == number  # received first, by date
