@@ -169,6 +169,80 @@ def cmd_platform_sim(args) -> int:
     return commands.simulate(args.port)
 
 
+# --- Excel ledgers (issue 6) ------------------------------------------------
+
+
+def _date(text: str):
+    import datetime as dt
+
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"日期「{text}」应为 YYYY-MM-DD") from None
+
+
+def _ledger_key(key: str, importable: bool = False) -> str:
+    from app.reports.ledger_export import importable_keys
+    from app.ledgers import registry
+
+    if key not in (importable_keys() if importable else registry()):
+        raise UserError(f"「{key}」不是可{'导入' if importable else '导出'}的台账名；可用的名称见 --help")
+    return key
+
+
+def cmd_export_ledger(args) -> int:
+    from app.reports.ledger_export import export_ledger
+    from app.services.ledger_query import Filters
+
+    _, Session = _open(args)
+    with Session() as session:
+        rows = export_ledger(session, _ledger_key(args.ledger), args.out, Filters(date_from=args.date_from, date_to=args.date_to))
+    print(f"已导出 {rows} 行：{args.out}")
+    return 0
+
+
+def cmd_export_template(args) -> int:
+    from app.reports.ledger_export import export_template
+
+    _, Session = _open(args)
+    with Session() as session:
+        export_template(session, _ledger_key(args.ledger, importable=True), args.out)
+    print(f"已生成导入模板：{args.out}")
+    return 0
+
+
+def cmd_import_ledger(args) -> int:
+    from app.reports.ledger_import import import_ledger
+
+    _, Session = _open(args)
+    with Session.begin() as session:
+        session.info["actor"] = "import"
+        rows = import_ledger(session, _ledger_key(args.ledger, importable=True), args.file)
+    print(f"已导入 {rows} 条记录：{args.file}")
+    return 0
+
+
+def _excel_commands(add) -> None:
+    from app.ledgers import registry
+    from app.reports.ledger_export import importable_keys, ledger_list
+
+    every, importable = ledger_list(sorted(registry())), ledger_list(importable_keys())
+    p = add("export-ledger", cmd_export_ledger, "把一个台账导出为可打印的 Excel 文件（检查用）",
+            "LEDGER 可用的台账名：\n" + every)
+    p.add_argument("ledger", metavar="LEDGER", help="台账名（见下表）")
+    p.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="起始日期 YYYY-MM-DD（含）；省略则不限")
+    p.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="截止日期 YYYY-MM-DD（含）；省略则不限")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="输出文件")
+    p = add("export-template", cmd_export_template, "生成一个台账的空白 Excel 导入模板",
+            "LEDGER 可用的台账名：\n" + importable)
+    p.add_argument("ledger", metavar="LEDGER", help="台账名（见下表）")
+    p.add_argument("--out", required=True, metavar="FILE.xlsx", help="输出文件")
+    p = add("import-ledger", cmd_import_ledger, "从 Excel 导入台账记录（逐行校验，全部成功或全部不导入）",
+            "LEDGER 可用的台账名：\n" + importable)
+    p.add_argument("ledger", metavar="LEDGER", help="台账名（见下表）")
+    p.add_argument("file", metavar="FILE.xlsx", help="填好的模板或导出的台账")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foodarchive",
@@ -181,8 +255,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, func: Callable, help: str) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+    def add(name: str, func: Callable, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, epilog=epilog,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)
         return p
 
@@ -209,6 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("platform-login", cmd_platform_login, "把平台账号和密钥存入系统密钥环（非终端时从标准输入读两行）")
     p = add("platform-sim", cmd_platform_sim, "运行平台模拟器（开发、演示和测试用，只监听 127.0.0.1）")
     p.add_argument("--port", type=int, default=8765, metavar="N", help="端口（默认 8765）")
+    _excel_commands(add)
     return parser
 
 

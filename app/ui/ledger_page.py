@@ -108,6 +108,10 @@ class LedgerPage(QWidget):
             self.new_button.setToolTip(refusal(self.ledger.key))
         bar.addWidget(self.new_button)
         self.ctx.offer(self.new_button, "enter", self.ledger.key)
+        from .excel_actions import LedgerExcel
+
+        self.excel = LedgerExcel(self)  # export with these filters, template, import
+        bar.addWidget(self.excel)
         return bar
 
     def _filter_bar(self) -> QHBoxLayout | None:

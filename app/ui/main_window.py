@@ -134,6 +134,8 @@ class MainWindow(QMainWindow):
             settings_menu.addAction(tr("Platform upload…"), self._platform_settings)
         if self.ctx.user_id is not None:
             settings_menu.addAction(tr("Change my password…"), self._change_password)
+        if self.ctx.may("export"):
+            self._excel_menu()
         help_menu = self.menuBar().addMenu(tr("Help"))
         help_menu.setObjectName("helpMenu")
         help_menu.addAction(tr("About"), self.show_about)
@@ -167,6 +169,17 @@ class MainWindow(QMainWindow):
             log.warning("scheduled upload failed: %s", error)
 
         self.ctx.runner.run(lambda _progress: upload.run_if_due(self.ctx.sessions), lambda _report: None, failed)
+
+    def _excel_menu(self) -> None:
+        """Issue 6: the workbook for an inspection, written in the background."""
+        from .excel_actions import TaskProgress, export_inspection
+
+        self.excel_progress = TaskProgress(self)
+        self.statusBar().addPermanentWidget(self.excel_progress)
+        excel_menu = self.menuBar().addMenu(tr("Excel"))
+        action = excel_menu.addAction(tr("Workbook for an inspection…"),
+                                      lambda: export_inspection(self.ctx, self, self.excel_progress))
+        action.setObjectName("inspectionWorkbook")
 
     def _choose_language(self, action) -> None:
         QSettings().setValue("ui/language", action.data())

@@ -240,20 +240,37 @@ class TraceView(QWidget):
         if self.data is None:
             return
         name = tr("trace_{number}.json", number=self.data["query"])
-        path = Dialogs.save_file(self, tr("Export trace result"), name, tr("JSON files (*.json)"))
+        path = Dialogs.save_file(self, tr("Export trace result"), name,
+                                 tr("JSON files (*.json)") + ";;" + tr("Flat trace sheet (*.xlsx)"))
         if not path:
             return
-        if not path.lower().endswith(".json"):
-            path += ".json"
-        text = json.dumps(self.data, ensure_ascii=False, indent=2)
+        if path.lower().endswith(".xlsx"):
+            write = self._sheet_task(path)  # issue 6: the FSMA-204-style sortable sheet
+        else:
+            if not path.lower().endswith(".json"):
+                path += ".json"
+            text = json.dumps(self.data, ensure_ascii=False, indent=2)
 
-        def write(_progress):
-            with open(path, "w", encoding="utf-8") as out:
-                out.write(text)
-            return path
+            def write(_progress):
+                with open(path, "w", encoding="utf-8") as out:
+                    out.write(text)
+                return path
 
         self.ctx.runner.run(write, lambda saved: isValid(self) and self._exported(saved),
                             lambda error: isValid(self) and show_error(self, error))
+
+    def _sheet_task(self, path: str):
+        from app.reports.trace_sheet import export_trace
+        from app.services.trace import trace
+
+        ctx, number, direction = self.ctx, self.data["query"], self.data["direction"]
+
+        def write(progress):
+            with ctx.read() as session:
+                export_trace(session, trace(session, number, direction), path, progress.report)
+            return path
+
+        return write
 
     def _exported(self, path: str) -> None:
         log.info("trace exported to %s", path)

@@ -1,0 +1,265 @@
+"""R7.1: read a filled template or an exported ledger back into the database.
+
+Every row goes through ``entry.save_new`` — the path a form's Save takes —
+inside its own savepoint, so each is checked with the form's rules, against
+the database and the rows before it; then either every row stays or, when
+any row was refused, nothing does. Problems name the sheet row, the column
+letter and header, and the reason, in Chinese.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.errors import PermissionDenied, UserError, ValidationError
+from app.ledgers import Field, Ledger, ledger, registry
+from app.services import entry, users
+
+from .ledger_columns import derived_labels
+from .sheet import is_signature_row
+
+HEADER_SEARCH_ROWS = 20
+SHOWN_PROBLEMS = 20
+Report = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # the sheet's row number, as the spreadsheet shows it
+    column: str  # column letter, "" when the problem is the whole row
+    label: str  # the column's header
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"第 {self.row} 行" if self.row else "表头"
+        if self.column:
+            where += f" {self.column} 列「{self.label}」"
+        return f"{where}：{self.reason}"
+
+
+class ImportRefused(UserError):
+    """Some rows are wrong: nothing was imported. ``problems`` lists them all."""
+
+    def __init__(self, title: str, problems: Sequence[Problem], rows: int):
+        self.problems = list(problems)
+        shown = "\n".join(str(p) for p in self.problems[:SHOWN_PROBLEMS])
+        more = len(self.problems) - SHOWN_PROBLEMS
+        tail = f"\n……另有 {more} 处问题" if more > 0 else ""
+        super().__init__(f"「{title}」未导入任何记录：{rows} 行中发现 {len(self.problems)} 处问题。\n{shown}{tail}")
+
+
+@dataclass(frozen=True)
+class Sheet:
+    header_row: int
+    columns: dict[str, int]  # field name -> 0-based column index
+    ignored: tuple[str, ...]  # headers read but not imported (system-kept or related columns)
+    rows: list[tuple[int, tuple]]  # (sheet row number, values)
+
+
+# ------------------------------------------------------------------ reading
+
+
+def read_sheet(path: str | os.PathLike, lg: Ledger) -> Sheet:
+    """The header row (the row of the first 20 that names most fields) and the data below it."""
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise UserError(f"无法读取 Excel 文件「{os.fspath(path)}」：{exc}") from None
+    try:
+        ws = _sheet_of(wb, lg)
+        rows = ws.iter_rows(values_only=True)
+        labels = {f.label: f.name for f in lg.fields}
+        best: tuple[int, int, tuple] = (0, 0, ())
+        for number, values in enumerate(rows, start=1):
+            hits = sum(1 for v in values if isinstance(v, str) and v.strip() in labels)
+            if hits > best[0]:
+                best = (hits, number, values)
+            if number >= HEADER_SEARCH_ROWS or (best[0] and hits == 0 and number > best[1] + 1):
+                break
+        if not best[0]:
+            raise UserError(f"文件中找不到「{lg.title}」的表头（前 {HEADER_SEARCH_ROWS} 行中没有与台账栏目相同的列名）")
+        header_row, header = best[1], best[2]
+        columns, ignored = _columns(lg, header)
+        data = []
+        for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
+            if is_signature_row(values):
+                break
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            data.append((number, tuple(values)))
+        return Sheet(header_row, columns, ignored, data)
+    finally:
+        wb.close()
+
+
+def _sheet_of(wb, lg: Ledger):
+    """The sheet named like the ledger, else the only or the first one."""
+    for ws in wb.worksheets:
+        if ws.title.startswith(lg.title[:31]):
+            return ws
+    return wb.worksheets[0]
+
+
+def _columns(lg: Ledger, header: Sequence[object]) -> tuple[dict[str, int], tuple[str, ...]]:
+    labels = {f.label: f.name for f in lg.fields}
+    fixed = set(entry.fixed_fields(lg.key))
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    problems: list[Problem] = []
+    for index, value in enumerate(header):
+        text = str(value).strip() if value is not None else ""
+        if not text:
+            continue
+        name = labels.get(text)
+        if name is None or name in fixed:
+            ignored.append(text)
+        elif name in columns:
+            problems.append(Problem(0, get_column_letter(index + 1), text, "列名重复"))
+        else:
+            columns[name] = index
+    auto = entry.auto_numbered(lg.key)
+    for f in lg.fields:
+        if f.required and f.name not in columns and f.name not in fixed and f.name != auto:
+            problems.append(Problem(0, "", f.label, f"缺少必填的列「{f.label}」"))
+    if problems:
+        raise ImportRefused(lg.title, problems, 0)
+    return columns, tuple(ignored)
+
+
+# ------------------------------------------------------------------ values
+
+
+def _plain(field: Field, raw: object) -> object:
+    """A spreadsheet's number in a text column (a code typed as 20261101) as its digits."""
+    if field.kind in ("text", "longtext", "ref") and isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str):
+        return raw.strip()
+    return raw
+
+
+class References:
+    """Turns the text a reference column shows (a material's name, a person's
+    name, a lot number) back into the id it stands for; cached per value."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.cache: dict[tuple[str, str, object], list[int]] = {}
+
+    def resolve(self, field: Field, raw: object) -> int:
+        target = registry()[field.lookup.ledger]
+        shown = next((f for f in target.fields if f.name == field.lookup.display), None)
+        value = raw
+        if shown is not None:
+            value = shown.convert(_plain(shown, raw))  # ValueError: a reason without the label
+        key = (target.key, field.lookup.display, value)
+        if key not in self.cache:
+            column = target.model.__table__.c[field.lookup.display]
+            self.cache[key] = list(self.session.scalars(
+                select(target.model.__table__.c.id).where(column == value).limit(2)))
+        found = self.cache[key]
+        text = shown.display(value) if shown is not None else str(value)
+        if not found:
+            raise ValueError(f"找不到“{text}”（{target.title}中没有这一项）")
+        if len(found) > 1:
+            raise ValueError(f"“{text}”在{target.title}中有多条，无法确定是哪一条")
+        return found[0]
+
+
+def _row_values(lg: Ledger, sheet: Sheet, values: tuple, refs: References) -> tuple[dict, list[tuple[str, str]]]:
+    """Field values of one row, references resolved; (field name, reason) for cells that cannot be read."""
+    result: dict[str, object] = {}
+    bad: list[tuple[str, str]] = []
+    for name, index in sheet.columns.items():
+        field = lg.field(name)
+        raw = _plain(field, values[index] if index < len(values) else None)
+        if raw is None or raw == "":
+            continue
+        if field.kind == "ref":
+            try:
+                raw = refs.resolve(field, raw)
+            except ValueError as exc:
+                bad.append((name, f"「{field.label}」{exc}"))
+                continue
+        result[name] = raw
+    return result, bad
+
+
+# ------------------------------------------------------------------ import
+
+
+def import_ledger(session: Session, ledger_key: str, path: str | os.PathLike, report: Report | None = None) -> int:
+    """Import every row of the sheet or none; the number of records added.
+
+    Raises ImportRefused (a UserError) listing each bad row's number, column and reason.
+    """
+    lg = ledger(ledger_key)
+    if not entry.creatable(ledger_key):
+        raise UserError(f"「{lg.title}」不能从表格导入：{entry.refusal(ledger_key)}")
+    users.require(session, "enter", ledger_key)
+    sheet = read_sheet(path, lg)
+    if not sheet.rows:
+        raise UserError(f"文件中没有「{lg.title}」的数据行（表头在第 {sheet.header_row} 行）")
+    refs = References(session)
+    problems: list[Problem] = []
+    letters = {name: (get_column_letter(index + 1), lg.field(name).label) for name, index in sheet.columns.items()}
+    outer = session.begin_nested()
+    try:
+        for done, (number, values) in enumerate(sheet.rows, start=1):
+            problems += _import_row(session, lg, sheet, number, values, refs, letters)
+            if report:
+                report(done, len(sheet.rows), lg.title)
+        if problems:
+            raise ImportRefused(lg.title, problems, len(sheet.rows))
+    except BaseException:
+        outer.rollback()
+        raise
+    outer.commit()
+    return len(sheet.rows)
+
+
+def _import_row(session: Session, lg: Ledger, sheet: Sheet, number: int, values: tuple, refs: References,
+                letters: dict[str, tuple[str, str]]) -> list[Problem]:
+    values_by_field, unreadable = _row_values(lg, sheet, values, refs)
+    if unreadable:
+        return [_problem(number, lg, name, reason, letters) for name, reason in unreadable]
+    savepoint = session.begin_nested()
+    try:
+        entry.save_new(session, lg.key, values_by_field)
+    except PermissionDenied:
+        savepoint.rollback()
+        raise
+    except ValidationError as error:
+        savepoint.rollback()
+        return [_problem(number, lg, e.field, e.message, letters) for e in error.errors]
+    except UserError as error:
+        savepoint.rollback()
+        return [Problem(number, "", "", error.message)]
+    savepoint.commit()
+    return []
+
+
+def _problem(number: int, lg: Ledger, name: str, reason: str, letters: dict[str, tuple[str, str]]) -> Problem:
+    if name in letters:
+        letter, label = letters[name]
+        return Problem(number, letter, label, reason)
+    try:
+        label = lg.field(name).label
+    except KeyError:
+        label = name
+    return Problem(number, "", label, reason)
+
+
+def ignored_labels(lg: Ledger) -> set[str]:
+    """Headers an export has that an import skips: system-kept and related columns."""
+    fixed = set(entry.fixed_fields(lg.key))
+    return {f.label for f in lg.fields if f.name in fixed} | derived_labels(lg)
