@@ -23,12 +23,19 @@ DEFAULTS: dict[str, object] = {
     "retention_codes": {"product": "D10", "commodity": "D10", "warning": "D30", "safety": "D10"},
     # Relative tolerance of a batch mass balance before it is flagged.
     "mass_balance_tolerance": "0.01",
+    # Printing (app/reports): the CJK TrueType font file ("" = found on the
+    # system; "path#N" picks face N of a .ttc), and the GS1 Digital Link
+    # resolver of the batch label's QR code.
+    "report_font": "",
+    "digital_link_resolver": "https://id.gs1.org",
 }
 
 LABELS = {
     "archive_no_pattern": "档号规则",
     "retention_codes": "保管期限",
     "mass_balance_tolerance": "物料平衡允许偏差",
+    "report_font": "打印字体",
+    "digital_link_resolver": "GS1 数字链接解析地址",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
