@@ -178,6 +178,7 @@ def remarks(volume: VolumeData, plan: Plan, st: Styles) -> list:
 def build(volume: VolumeData, target, font: str = "") -> Plan:
     """Lay out ``volume`` into ``target`` (path or binary file); returns the page plan."""
     fonts.register(font)
+    target = str(target) if isinstance(target, Path) else target
     st = Styles()
     pdf_out = target
     doc = VolumeDoc(io.BytesIO() if _needs_merge(volume) else target, volume)
