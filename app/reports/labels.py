@@ -47,8 +47,9 @@ def batch_label_data(session, lot_code: str) -> dict:
 
 def batch_label(session, lot_code: str, target) -> str:
     """A 100 × 70 mm label of a commodity batch; returns the Digital Link URI."""
-    from app.services import settings
+    from app.services import settings, users
 
+    users.require(session, "print")
     fonts.from_settings(session)
     data = batch_label_data(session, lot_code)
     uri = digital_link(settings.get(session, "digital_link_resolver"), data["gtin"], data["lot"],
@@ -91,6 +92,9 @@ def _stacked(canv, text: str, x: float, top: float, size: float, bottom: float) 
 def cover_label(session, number: str, target, spine_mm: float = 30) -> None:
     """On one A4 sheet: the label for the face of the hard cover and the
     spine strip (``spine_mm`` wide: 20, 30 or 40 mm boxes), with cut lines."""
+    from app.services import users
+
+    users.require(session, "print")
     fonts.from_settings(session)
     volume = read_volume(session, find_archive(session, number))
     if not 15 <= spine_mm <= 60:

@@ -222,8 +222,9 @@ def _merge_pdf_pages(data: bytes, plan: Plan, target) -> None:
 
 def print_volume(session, archive_id: int, target, font: str | None = None) -> Plan:
     """Read archive ``archive_id`` and write its volume to ``target``."""
-    from app.services import settings
+    from app.services import settings, users
 
+    users.require(session, "print")
     setting = settings.get(session, "report_font") if font is None else font
     fonts.register(setting)  # fail before reading anything when no font exists
     return build(read_volume(session, archive_id), target, setting)
