@@ -13,9 +13,13 @@ from reportlab.platypus import Flowable
 GS1_FNC1 = Gs1_128.FNC1_CHAR
 
 
-def qr_matrix(text: str, error: str = "m") -> list[list[bool]]:
+def qr_matrix(text: str, error: str = "m", border: int = 4) -> list[list[bool]]:
+    """The modules of a QR code of ``text``, with its quiet zone."""
     code = segno.make(text, error=error, micro=False)
-    return [[bool(cell) for cell in row] for row in code.matrix_iter(scale=1, border=4)]
+    size = len(code.matrix) + 2 * border
+    blank = [[False] * size for _ in range(border)]
+    rows = [[False] * border + [bool(cell & 1) for cell in row] + [False] * border for row in code.matrix]
+    return blank + rows + [list(r) for r in blank]
 
 
 def draw_qr(canv, text: str, x: float, y: float, size: float) -> None:

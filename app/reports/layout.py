@@ -9,8 +9,9 @@ from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from xml.sax.saxutils import escape
 
 from .fonts import FONT
@@ -41,7 +42,34 @@ def para(text: str, st: ParagraphStyle) -> Paragraph:
     return Paragraph(escape(text).replace("\n", "<br/>"), st)
 
 
+def cell(text: str, st: ParagraphStyle, width: float):
+    """A table cell: a plain string when it fits on one line (drawn without
+    parsing or wrapping, much faster), else a wrapping Paragraph."""
+    if "\n" not in text and stringWidth(text, FONT, st.fontSize) <= width - 4.5:
+        return text
+    return para(text, st)
+
+
+class Mark(Flowable):
+    """A short coloured word (未签名, 失效) without a Paragraph's parsing."""
+
+    def __init__(self, text: str, size: float = 7.5, color=colors.HexColor("#b00000")):
+        super().__init__()
+        self.text, self.size, self.color = text, size, color
+
+    def wrap(self, _w, _h):
+        return stringWidth(self.text, FONT, self.size), self.size * 1.2
+
+    def draw(self):
+        self.canv.setFont(FONT, self.size)
+        self.canv.setFillColor(self.color)
+        self.canv.drawString(0, self.size * 0.25, self.text)
+
+
 GRID = TableStyle([
+    ("FONTNAME", (0, 0), (-1, -1), FONT),
+    ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+    ("LEADING", (0, 0), (-1, -1), 9.5),
     ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
     ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
     ("LEFTPADDING", (0, 0), (-1, -1), 2),
@@ -52,7 +80,10 @@ GRID = TableStyle([
 
 
 def grid(rows, widths, header: bool = True, extra: list | None = None) -> Table:
-    table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+    # LongTable measures only the rows that fit when it splits: a register of
+    # thousands of rows is not re-measured on every page (quadratic in Table).
+    kind = LongTable if len(rows) > 60 else Table
+    table = kind(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
     table.setStyle(GRID)
     commands = list(extra or [])
     if header:

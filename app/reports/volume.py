@@ -29,6 +29,7 @@ from .volume_data import VolumeData, read_volume
 log = logging.getLogger("reports")
 
 CATALOGUE_HEADS = ("顺序号", "档号/文号", "责任者", "题名", "日期", "页号", "页数", "备注")
+MATERIAL_FRAME = PAGE_H - 20 * mm - 15 * mm  # height of a material page's frame
 CATALOGUE_WIDTHS = [w * mm for w in (10, 24, 20, 60, 16, 14, 10, 16)]  # 170 mm, GB/T 9705's proportions
 
 
@@ -78,7 +79,7 @@ class VolumeDoc(BaseDocTemplate):
         self.addPageTemplates([
             PageTemplate("cover", [frame(25 * mm)]),
             PageTemplate("catalogue", [frame(35 * mm)]),  # table 35 mm from the top
-            PageTemplate("material", [frame(20 * mm)], onPage=self._number),
+            PageTemplate("material", [frame(20 * mm)], onPage=self._number),  # MATERIAL_FRAME high
             PageTemplate("remarks", [frame(25 * mm)]),
         ])
 
@@ -187,7 +188,7 @@ def build(volume: VolumeData, target, font: str = "") -> Plan:
     story.append(NextPageTemplate("material"))
     attached: list = []  # PDF pages of scans; afterFlowable notes where they fall
     for material in volume.materials:
-        story += material_story(material, st, attached, volume.archive_no)
+        story += material_story(material, st, attached, volume.archive_no, MATERIAL_FRAME)
     story += [NextPageTemplate("remarks"), PageBreak()] + remarks(volume, plan, st)
     doc.build(story, canvasmaker=DeferringCanvas)
     if doc.filename is not target:

@@ -132,23 +132,39 @@ class _Refs:
         return self.cache[key]
 
 
-def _shown(declaration: Ledger, refs: _Refs, row) -> list[tuple[str, str, str]]:
-    values = []
-    for f in declaration.fields:
-        value = getattr(row, f.name, None)
-        text = refs.text(f, value) if f.kind == "ref" and value is not None else f.display(value)
-        values.append((f.name, f.label, text))
-    return values
+def _shown(fields: list, refs: _Refs, row) -> list[tuple[str, str, str]]:
+    """(name, label, text) per field; ``fields`` from ``_plan`` (a register may
+    hold thousands of rows: plain loops, no lookups by name)."""
+    values = tuple(row)
+    out = []
+    for f, index, plain in fields:
+        value = values[index]
+        if value is None:
+            text = ""
+        elif plain:
+            text = value if isinstance(value, str) else str(value)
+        elif f.kind == "ref":
+            text = refs.text(f, value)
+        else:
+            text = f.display(value)
+        out.append((f.name, f.label, text))
+    return out
+
+
+def _plan(declaration: Ledger) -> list:
+    columns = list(declaration.model.__table__.c.keys())
+    return [(f, columns.index(f.name), f.kind in ("text", "longtext", "int")) for f in declaration.fields]
 
 
 def _signature_lines(session, declaration: Ledger, rows: list, signed_ids: set[int]) -> dict[int, list[SignatureLine]]:
     lines: dict[int, list[SignatureLine]] = {}
+    unsigned = [SignatureLine(m, None, None, None, "missing") for m in declaration.signatures]  # shared, read-only
     for row in rows:
         if row.id not in signed_ids:  # nothing signed: every required signature is missing
-            lines[row.id] = [SignatureLine(m, None, None, None, "missing") for m in declaration.signatures]
+            lines[row.id] = unsigned
             continue
         found = []
-        for entry in signatures.status(session, row):
+        for entry in signatures.status(session, session.get(declaration.model, row.id)):
             sig = entry.signature
             if sig is None:
                 found.append(SignatureLine(entry.meaning, None, None, None, "missing"))
@@ -188,15 +204,28 @@ def _inspection_items(session, inspection_id: int) -> list[list[str]]:
     return [[f.display(getattr(row, f.name)) for f in shown] for row in rows]
 
 
-def read_material(session, entry, refs: _Refs) -> MaterialData:
+def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
+    """One catalogue entry's records. The rows are read with Core (plain rows,
+    no ORM objects: a register may hold thousands); ``digest`` takes in each
+    row as the audit log hashes it."""
     declaration = registry()[entry.ledger]
     model, table = declaration.model, declaration.model.__table__.name
     ids = [int(i) for i in entry.record_ids.split(",") if i]
-    by_id = {row.id: row for row in session.scalars(select(model).where(model.id.in_(ids)))}
+    found = session.execute(select(model.__table__).where(model.__table__.c.id.in_(ids))).all()
+    by_id = {row.id: row for row in found}
     rows = [by_id[i] for i in ids if i in by_id]
+    if digest is not None:
+        canonical = audit.canonical_value  # the same on SQLite and PostgreSQL
+        columns = list(model.__table__.c.keys())
+        digest.update(repr((table, columns)).encode())
+        plain = (str, int, type(None))  # bool is an int: canonical as it is
+        for row in rows:
+            digest.update(repr([v if type(v) in plain else canonical(v) for v in row]).encode())
     signed = set(session.scalars(select(Signature.row_id).where(Signature.table_name == table,
                                                                   Signature.row_id.in_(ids))))
     sigs = _signature_lines(session, declaration, rows, signed)
+    fields = _plan(declaration)
+    kinds = {f.name: f.kind for f in declaration.fields}  # one dict shared by the records
     changes = _amendments(session, declaration, table, ids)
     scans = _scans(session, declaration.key, ids)
     records = []
@@ -204,9 +233,9 @@ def read_material(session, entry, refs: _Refs) -> MaterialData:
         number = getattr(row, declaration.number_field) if declaration.number_field else None
         record = RecordData(
             number=str(number) if number is not None else tr("line {n}", n=line),
-            values=_shown(declaration, refs, row), signatures=sigs[row.id],
+            values=_shown(fields, refs, row), signatures=sigs[row.id],
             amendments=changes.get(row.id, []), scans=scans.get(row.id, []),
-            kinds={f.name: f.kind for f in declaration.fields}, date=_day(row, declaration),
+            kinds=kinds, date=_day(row, declaration),
         )
         if entry.ledger == "inspection":
             record.items = _inspection_items(session, row.id)
@@ -215,21 +244,6 @@ def read_material(session, entry, refs: _Refs) -> MaterialData:
         if entry.ledger == "inspection" else []
     return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, entry.doc_no or "",
                         entry.responsible, entry.date, records, item_labels)
-
-
-def _content_hash(session, archive: Archive) -> str:
-    """SHA-256 over every filed row as the audit log hashes it, in catalogue order."""
-    digest = hashlib.sha256(archive.archive_no.encode())
-    connection = session.connection()
-    for entry in archive.entries:
-        table = registry()[entry.ledger].model.__table__
-        ids = [int(i) for i in entry.record_ids.split(",") if i]
-        rows = {r.id: r for r in connection.execute(select(table).where(table.c.id.in_(ids)))}
-        for row_id in ids:
-            if row_id in rows:
-                digest.update(f"{table.name}:{row_id}:{audit.row_hash(table.name, audit.canonical_row(rows[row_id]))};"
-                              .encode())
-    return digest.hexdigest()
 
 
 def _filing_no(session, archive: Archive) -> str:
@@ -283,7 +297,10 @@ def read_volume(session, archive_id: int) -> VolumeData:
         raise UserError(tr("Archive {id} no longer exists.", id=archive_id))
     enterprise = session.scalar(select(Enterprise).limit(1))
     refs = _Refs(session)
-    materials = [read_material(session, entry, refs) for entry in archive.entries]
+    # The content hash: SHA-256 over every filed row's stored values (canonical
+    # as the audit log writes them: the same on SQLite and PostgreSQL), in catalogue order.
+    digest = hashlib.sha256(archive.archive_no.encode())
+    materials = [read_material(session, entry, refs, digest) for entry in archive.entries]
     dates = [d for d in (_dates_of(m) for m in materials) for d in d if d is not None]
     cited = archive.cites
     volume = VolumeData(
@@ -293,7 +310,7 @@ def read_volume(session, archive_id: int) -> VolumeData:
         first=min(dates) if dates else None, last=max(dates) if dates else None,
         retention=RETENTION.get(archive.retention_code, archive.retention_code),
         retention_until=archive.retention_until, filing_no=_filing_no(session, archive),
-        content_hash=_content_hash(session, archive), status=archive.status,
+        content_hash=digest.hexdigest(), status=archive.status,
         filer=archive.created_by, checker=(enterprise.quality_manager or "") if enterprise else "",
         filed_on=archive.created_at.date(),
         cites=(cited.archive_no, cited.title) if cited is not None else None,
