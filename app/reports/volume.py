@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reportlab.lib.units import mm
-from reportlab.platypus import BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate, Paragraph, Spacer
+from reportlab.platypus import (
+    BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate, Paragraph, Spacer, Table,
+)
 
 from app import __version__
 from app.i18n import tr
@@ -121,10 +123,10 @@ def cover(volume: VolumeData, plan: Plan, st: Styles) -> list:
     table.append([para("页　　数", st.cover), Later(lambda: f"{plan.pages} 页", 12, "left")])
     table += [[para("归 档 号", st.cover), para(volume.filing_no, st.cover)],
               [para("档　　号", st.cover), para(volume.archive_no, st.cover)]]
-    qr = grid([[QRFlowable(volume.qr_text, 32 * mm),
-                para(tr("Archive number and content hash (SHA-256):") + f"\n{volume.archive_no}\n{volume.content_hash}",
-                     st.small)]], [36 * mm, WIDTH - 36 * mm], header=False,
-              extra=[("GRID", (0, 0), (-1, -1), 0, (1, 1, 1))])
+    qr = Table([[QRFlowable(volume.qr_text, 32 * mm),
+                 para(tr("Archive number and content hash (SHA-256):") + f"\n{volume.archive_no}\n{volume.content_hash}",
+                      st.small)]], colWidths=[36 * mm, WIDTH - 36 * mm], hAlign="LEFT",
+               style=[("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
     return [
         Spacer(1, 10 * mm), para(volume.fonds, st.title), Spacer(1, 6 * mm),
         para(volume.category, st.big),
