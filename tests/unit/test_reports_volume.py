@@ -21,7 +21,7 @@ from app.reports.volume import print_volume
 from app.reports.volume_data import find_archive
 from app.services import archives, common, signatures, users
 
-from .builders import base_batch, lot, plant, released_commodity
+from .builders import lot, plant, released_commodity
 
 PASSWORD = "correct-horse-9"
 ROW = re.compile(r"^\s*(\d+)\s+.*?(\d{8})\s+(\d+(?:-\d+)?)\s+(\d+)\b")
@@ -239,3 +239,24 @@ def test_printing_needs_the_print_permission(session, factory):
     session.info["user_id"] = admin.id
     with pytest.raises(PermissionDenied):
         print_volume(session, archives.product_archive(session, batch).id, io.BytesIO())
+
+
+def test_the_font_is_found_on_windows_first_in_the_windows_fonts_folder(monkeypatch, tmp_path):
+    folder = tmp_path / "Fonts"
+    folder.mkdir()
+    (folder / "simfang.ttf").write_bytes(b"")
+    monkeypatch.setattr(fonts.sys, "platform", "win32")
+    monkeypatch.setenv("WINDIR", str(tmp_path))
+    assert fonts.candidates() == [str(folder / "simfang.ttf")]
+    (folder / "simsun.ttc").write_bytes(b"")
+    assert fonts.candidates()[0] == str(folder / "simsun.ttc")  # 宋体 before 仿宋
+    assert fonts.candidates("D:/fonts/other.ttc#1") == ["D:/fonts/other.ttc#1"]  # the setting wins
+
+
+def test_a_ttc_face_is_chosen_by_index(monkeypatch):
+    path = fonts.candidates()[0]
+    assert path.endswith(".ttc")  # CI installs fonts-wqy-microhei: a TrueType collection
+    monkeypatch.setattr(fonts, "_registered", {})
+    assert fonts.register(f"{path}#1") == f"{path}#1"
+    monkeypatch.setattr(fonts, "_registered", {})
+    fonts.register()
