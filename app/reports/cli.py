@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from pathlib import Path
 
 from app.errors import UserError
 from app.i18n import tr
@@ -20,13 +21,14 @@ def print_volume(sessions, number: str, out: str) -> int:
     from .volume import print_volume as build
     from .volume_data import find_archive
 
-    with sessions() as session:
-        archive_id = find_archive(session, number)
-        partial = out + ".part"
-        plan = build(session, archive_id, partial)
-    import os
-
-    os.replace(partial, out)
+    partial = Path(out + ".part")
+    try:
+        with sessions() as session:
+            plan = build(session, find_archive(session, number), partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(out)  # never a half-written PDF under the real name
     print(tr("Written {path}: {items} items, {pages} pages of materials.", path=out, items=plan.material_count,
              pages=plan.pages))
     return 0

@@ -66,8 +66,12 @@ def print_volumes(sessions, first: dt.date, last: dt.date, folder: str | Path,
             report(done, len(wanted), archive_no)
         target = folder / file_name(archive_no)
         partial = target.with_suffix(".part")
-        with sessions() as session:
-            print_volume(session, archive_id, partial)
+        try:
+            with sessions() as session:
+                print_volume(session, archive_id, partial)
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
         partial.replace(target)  # never a half-written PDF under the real name
         written.append(target)
     if report:

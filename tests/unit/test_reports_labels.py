@@ -89,6 +89,7 @@ def test_print_commands_on_the_demo_factory(demo_db_file, tmp_path, capsys):
     assert "已在" in capsys.readouterr().out
     assert main(["--db", db, "print-volume", "NO-SUCH", "--out", str(out)]) == 1
     assert "没有档号" in capsys.readouterr().err
+    assert not (tmp_path / "volume.pdf.part").exists()
     assert main(["--db", db, "print-volumes", "--from", "2026-13-01", "--to", "2026-09-01", "--out", str(folder)]) == 1
     assert "--from" in capsys.readouterr().err
 
