@@ -243,6 +243,24 @@ def _excel_commands(add) -> None:
     p.add_argument("file", metavar="FILE.xlsx", help="填好的模板或导出的台账")
 
 
+def cmd_print_volume(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.print_volume(_open(args)[1], args.number, args.out)
+
+
+def cmd_print_volumes(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.print_volumes(_open(args)[1], args.first, args.last, args.out)
+
+
+def cmd_print_label(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.print_label(_open(args)[1], args.kind, args.number, args.out, args.spine)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foodarchive",
@@ -285,6 +303,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("platform-sim", cmd_platform_sim, "运行平台模拟器（开发、演示和测试用，只监听 127.0.0.1）")
     p.add_argument("--port", type=int, default=8765, metavar="N", help="端口（默认 8765）")
     _excel_commands(add)
+    p = add("print-volume", cmd_print_volume, "把一个档案打印成 PDF 案卷（封面、卷内目录、材料、卷内备考表）")
+    p.add_argument("number", metavar="ARCHIVE_OR_BATCH_NO", help="档号、产品批号、商品批号或安全管理档案的月份（YYYY-MM）")
+    p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
+    p = add("print-volumes", cmd_print_volumes, "把一段时间内的全部档案各打印成一个 PDF 案卷")
+    p.add_argument("--from", dest="first", required=True, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
+    p.add_argument("--to", dest="last", required=True, metavar="DATE", help="结束日期（YYYY-MM-DD，含）")
+    p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
+    p = add("print-label", cmd_print_label, "打印批次标签（GS1-128 与 GS1 数字链接二维码）或档案盒封面/脊背标签")
+    p.add_argument("kind", choices=["batch", "cover"], help="batch 商品批次标签，cover 档案盒封面与脊背标签")
+    p.add_argument("number", metavar="LOT_OR_ARCHIVE_NO", help="商品批号（batch），或档号、批号（cover）")
+    p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
+    p.add_argument("--spine", type=float, default=30, metavar="MM", help="脊背宽度（毫米，默认 30）")
     return parser
 
 

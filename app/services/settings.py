@@ -30,6 +30,11 @@ DEFAULTS: dict[str, object] = {
     "upload_daily_hour": None,  # also once a day at this hour (0–23), or not
     "upload_on_finalise": True,  # send as soon as a record is finalised
     "upload_alert_hours": 48,  # Decree 33 art. 12: changes reach the platform within 2 days
+    # Printing (app/reports): the CJK TrueType font file ("" = found on the
+    # system; "path#N" picks face N of a .ttc), and the GS1 Digital Link
+    # resolver of the batch label's QR code.
+    "report_font": "",
+    "digital_link_resolver": "https://id.gs1.org",
 }
 
 LABELS = {
@@ -42,6 +47,8 @@ LABELS = {
     "upload_daily_hour": "每日上传时刻",
     "upload_on_finalise": "记录完成后立即上传",
     "upload_alert_hours": "未上传提醒（小时）",
+    "report_font": "打印字体",
+    "digital_link_resolver": "GS1 数字链接解析地址",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")

@@ -116,9 +116,20 @@ class ArchiveBrowser(QWidget):
         self.catalogue.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.catalogue.cellDoubleClicked.connect(self.open_entry)
         self.note = QLabel(tr("Choose an archive on the left."), wordWrap=True)
+        self.print_button = QPushButton(tr("Print or preview the volume…"), enabled=False)
+        self.print_button.clicked.connect(self.print_volume)
+        self.print_many_button = QPushButton(tr("Print the volumes of a period…"))
+        self.print_many_button.clicked.connect(self.print_volumes)
+        printing = QHBoxLayout()
+        printing.addWidget(self.print_button)
+        printing.addWidget(self.print_many_button)
+        printing.addStretch(1)
+        for button in (self.print_button, self.print_many_button):
+            self.ctx.offer(button, "print")
         right = QWidget()
         details = QVBoxLayout(right)
         details.addLayout(form)
+        details.addLayout(printing)
         details.addWidget(QLabel(tr("Catalogue (double-click a row to open the record)")))
         details.addWidget(self.catalogue, 1)
         details.addWidget(self.note)
@@ -305,7 +316,23 @@ class ArchiveBrowser(QWidget):
         self.catalogue.resizeRowsToContents()
         self.catalogue.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.note.setText(tr("{count} materials in this archive.", count=len(archive["entries"])))
+        self.print_button.setEnabled(True)
         self.archive_shown.emit(archive["id"])
+
+    def print_volume(self):
+        """The print window of the archive shown (preview, print, save as PDF)."""
+        from .print_dialog import PrintDialog
+
+        if self.archive is not None:
+            return PrintDialog.open(self.ctx, self.archive["id"], self.archive["archive_no"], parent=self)
+        return None
+
+    def print_volumes(self):
+        from .print_dialog import BatchPrintDialog
+
+        self._batch_print = BatchPrintDialog(self.ctx, parent=self)  # kept: a non-modal window
+        self._batch_print.show()
+        return self._batch_print
 
     def open_entry(self, row: int, _column: int = 0) -> None:
         """Open the material of a catalogue row in the record window."""

@@ -1,0 +1,59 @@
+"""The print commands of ``foodarchive`` (app/cli.py keeps only the parser)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+from app.errors import UserError
+from app.i18n import tr
+
+
+def _date(text: str, option: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise UserError(tr("{option} must be a date like 2026-11-01, not {text}.", option=option, text=text)) from None
+
+
+def print_volume(sessions, number: str, out: str) -> int:
+    from .volume import print_volume as build
+    from .volume_data import find_archive
+
+    partial = Path(out + ".part")
+    try:
+        with sessions() as session:
+            plan = build(session, find_archive(session, number), partial)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    partial.replace(out)  # never a half-written PDF under the real name
+    print(tr("Written {path}: {items} items, {pages} pages of materials.", path=out, items=plan.material_count,
+             pages=plan.pages))
+    return 0
+
+
+def print_volumes(sessions, first: str, last: str, out: str) -> int:
+    from .volumes import print_volumes as build
+
+    def report(done: int, total: int, text: str) -> None:
+        if text:
+            print(f"[{done + 1}/{total}] {text}", file=sys.stderr)
+
+    written = build(sessions, _date(first, "--from"), _date(last, "--to"), out, report)
+    print(tr("Written {count} volumes to {folder}.", count=len(written), folder=out))
+    return 0
+
+
+def print_label(sessions, kind: str, number: str, out: str, spine: float = 30) -> int:
+    from . import labels
+
+    with sessions() as session:
+        if kind == "batch":
+            uri = labels.batch_label(session, number, out)
+            print(tr("Written {path} (GS1 Digital Link: {uri}).", path=out, uri=uri))
+        else:
+            labels.cover_label(session, number, out, spine)
+            print(tr("Written {path}.", path=out))
+    return 0

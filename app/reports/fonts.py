@@ -1,0 +1,116 @@
+"""The CJK font of every printed page: a TrueType (or TrueType collection)
+font, embedded as a subset with a ToUnicode map, so the PDF prints and
+searches the same on any PC. reportlab's built-in CID fonts are never used:
+they are not embedded.
+
+Which font: the enterprise setting ``report_font`` (a path; ``#N`` after a
+.ttc path picks its N-th face). Empty means automatic: 宋体/仿宋 from
+C:\\Windows\\Fonts on Windows, elsewhere the first CJK TrueType font found in
+the usual font folders.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
+
+from app.errors import UserError
+from app.i18n import tr
+
+log = logging.getLogger("reports")
+
+FONT = "FoodArchiveCJK"  # the name every style uses
+
+WINDOWS_CANDIDATES = ("simsun.ttc", "simfang.ttf", "simhei.ttf", "msyh.ttc", "msyh.ttf")
+# File names of CJK TrueType fonts in the usual Linux/macOS places, best first.
+OTHER_CANDIDATES = (
+    "wqy-microhei.ttc", "wqy-zenhei.ttc", "NotoSerifCJK-Regular.ttc", "NotoSansCJK-Regular.ttc",
+    "DroidSansFallbackFull.ttf", "uming.ttc", "ukai.ttc", "Songti.ttc", "STHeiti Light.ttc", "PingFang.ttc",
+    "Arial Unicode.ttf",
+)
+FONT_DIRS = (
+    "/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts",
+    "/System/Library/Fonts", "/Library/Fonts", "~/Library/Fonts",
+)
+PROBE = "食品质量技术档案"
+
+_registered: dict[str, str] = {}  # font spec -> the file it came from
+
+
+def _windows_fonts() -> list[Path]:
+    root = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
+    return [root / name for name in WINDOWS_CANDIDATES]
+
+
+def _found_elsewhere() -> list[Path]:
+    wanted = {name.lower(): rank for rank, name in enumerate(OTHER_CANDIDATES)}
+    found: list[tuple[int, Path]] = []
+    for folder in FONT_DIRS:
+        base = Path(folder).expanduser()
+        if not base.is_dir():
+            continue
+        for dirpath, _dirs, files in os.walk(base):
+            for name in files:
+                rank = wanted.get(name.lower())
+                if rank is not None:
+                    found.append((rank, Path(dirpath) / name))
+    return [path for _rank, path in sorted(found)]
+
+
+def candidates(setting: str = "") -> list[str]:
+    """Font specs (``path`` or ``path#index``) to try, in order."""
+    if setting:
+        return [setting]
+    paths = _windows_fonts() if sys.platform.startswith("win") else _found_elsewhere()
+    return [str(p) for p in paths if p.is_file()]
+
+
+def _load(spec: str) -> TTFont:
+    path, _, index = spec.partition("#")
+    if not Path(path).is_file():
+        raise FileNotFoundError(path)
+    font = TTFont(FONT, path, subfontIndex=int(index or 0))
+    if any(not font.face.charToGlyph.get(ord(ch)) for ch in PROBE):
+        raise TTFError(f"{path}: no Chinese glyphs")
+    return font
+
+
+def register(setting: str = "") -> str:
+    """Register the CJK font under ``FONT``; return the file used.
+
+    Raises UserError (in Chinese) when no usable font exists, before any
+    page is drawn, so no broken PDF is ever written.
+    """
+    key = setting or "<auto>"
+    if key in _registered:
+        return _registered[key]
+    tried = candidates(setting)
+    problems = []
+    for spec in tried:
+        try:
+            font = _load(spec)
+        except (OSError, TTFError, ValueError, KeyError) as exc:
+            problems.append(f"{spec}: {exc}")
+            continue
+        pdfmetrics.registerFont(font)
+        _registered.clear()
+        _registered[key] = spec
+        log.info("CJK font for printing: %s", spec)
+        return spec
+    if setting:
+        raise UserError(tr("The print font {path} cannot be used (it must be a TrueType font with Chinese characters). "
+                           "Change the setting 'print font'.", path=setting))
+    log.warning("no CJK font: %s", "; ".join(problems) or "none found")
+    raise UserError(tr("No Chinese TrueType font was found on this computer, so nothing can be printed. "
+                       "Install one (e.g. SimSun, or fonts-wqy-microhei on Linux) or set 'print font' to its file."))
+
+
+def from_settings(session) -> str:
+    from app.services import settings
+
+    return register(settings.get(session, "report_font"))

@@ -1,0 +1,254 @@
+"""The material pages of a volume, laid out from the ledger declarations:
+a ledger of many small rows prints as the paper register it replaces (one
+line per record, the signatures in the last columns); a record with many
+fields (a batch record, an inspection report, a receipt) prints as a form.
+Amendments are marked (※) and listed under the record; scans follow it."""
+
+from __future__ import annotations
+
+import io
+
+from reportlab.lib import colors
+from reportlab.lib.units import mm
+from reportlab.platypus import CondPageBreak, Image, KeepTogether, PageBreak, Paragraph, Spacer
+
+from app.i18n import tr
+
+from .layout import WIDTH, Mark, Styles, cell, grid, para
+from .volume_data import IMAGE_TYPES, MaterialData, RecordData, SignatureLine
+
+# Ledgers whose records are documents of their own: printed as forms.
+FORM_LEDGERS = {"product_batch", "commodity_batch", "inspection", "incoming_inspection", "recall", "destruction",
+                "near_expiry_handling"}
+MAX_COLUMNS = 11  # a register wider than this prints record by record as forms
+SIG_WIDTH = 22 * mm
+SIG_IMAGE_H = 7 * mm
+STATE_MARK = {"invalid": "失效", "missing": "未签名"}
+PDF = "application/pdf"
+
+
+class PdfPage:
+    """A page of an attached PDF, merged onto its placeholder page after the build."""
+
+    def __init__(self, content: bytes, index: int):
+        self.content, self.index = content, index
+
+
+def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True):
+    if sig.state == "missing":
+        return STATE_MARK["missing"]  # a plain string: signature columns print strings in red
+    parts = []
+    if with_image and sig.image:
+        parts.append(_image(sig.image, 20 * mm, SIG_IMAGE_H))
+    parts.append(Paragraph(f"{sig.name}<br/>{sig.at:%Y-%m-%d %H:%M}", st.small))
+    if sig.state == "invalid":
+        parts.append(Mark(f"（{STATE_MARK['invalid']}）", 6.5))
+    return parts
+
+
+def _image(data: bytes, max_w: float, max_h: float) -> Image:
+    from reportlab.lib.utils import ImageReader
+
+    reader = ImageReader(io.BytesIO(data))
+    w, h = reader.getSize()
+    scale = min(max_w / w, max_h / h)
+    return Image(io.BytesIO(data), width=w * scale, height=h * scale, hAlign="LEFT")
+
+
+def signature_block(record: RecordData, st: Styles) -> list:
+    """签名: one column per required meaning: image, printed name, time."""
+    if not record.signatures:
+        return []
+    heads = [Paragraph(tr("{meaning} (signature)", meaning=s.meaning), st.head) for s in record.signatures]
+    cells = [_sig_cell(s, st) for s in record.signatures]
+    width = min(WIDTH / len(cells), 45 * mm)
+    red = [("TEXTCOLOR", (0, 1), (-1, 1), colors.HexColor("#b00000"))]
+    return [Spacer(1, 2 * mm), grid([heads, cells], [width] * len(cells), extra=red)]
+
+
+def amendment_block(record: RecordData, st: Styles, prefix: str = "") -> list:
+    if not record.amendments:
+        return []
+    rows = [[Paragraph(h, st.head) for h in (tr("Field"), tr("Original value"), tr("New value"), tr("Reason"),
+                                               tr("Changed by"), tr("Time"))]]
+    for a in record.amendments:
+        rows.append([para(a.field, st.small), para(a.old, st.small), para(a.new, st.small), para(a.reason, st.small),
+                     para(a.by, st.small), para(f"{a.at:%Y-%m-%d %H:%M}", st.small)])
+    caption = Paragraph(f"※ {prefix}" + tr("Amended after first entry:"), st.cell)
+    widths = [x * mm for x in (28, 32, 32, 40, 18, 20)]
+    return [Spacer(1, 2 * mm), caption, grid(rows, widths)]
+
+
+def scan_block(record: RecordData, st: Styles, pdf_pages: list) -> list:
+    """Scans of the original vouchers, after the record they belong to."""
+    out: list = []
+    for scan in record.scans:
+        text = tr("Attachment: {name} {description}", name=scan.filename, description=scan.description)
+        caption = para(text, st.cell)
+        if scan.media_type in IMAGE_TYPES:
+            out += [CondPageBreak(60 * mm), Spacer(1, 3 * mm), caption, _image(scan.content, WIDTH, 200 * mm)]
+        elif scan.media_type == PDF:
+            from pypdf import PdfReader
+
+            for index in range(len(PdfReader(io.BytesIO(scan.content)).pages)):
+                marker = para(f"{text}（{index + 1}）", st.cell)
+                marker.pdf_page = PdfPage(scan.content, index)
+                pdf_pages.append(marker.pdf_page)
+                out += [PageBreak(), marker]
+        else:
+            out += [Spacer(1, 2 * mm), para(text + tr(" (kept electronically; not printable)"), st.cell)]
+    return out
+
+
+def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list) -> list:
+    """label | value | label | value; long texts over the whole width."""
+    amended = {a.field for a in record.amendments}
+    rows, spans, pending = [], [], []
+
+    def label(text):
+        return cell(("※" if text in amended else "") + text, st.cell, 28 * mm)
+
+    for name, text_label, value in record.values:
+        if record.kinds.get(name) == "longtext" or len(value) > 40:
+            if pending:
+                rows.append(pending + ["", ""])
+                pending = []
+            spans.append(("SPAN", (1, len(rows)), (3, len(rows))))
+            rows.append([label(text_label), para(value, st.cell), "", ""])
+        else:
+            pending += [label(text_label), cell(value, st.cell, 57 * mm)]
+            if len(pending) == 4:
+                rows.append(pending)
+                pending = []
+    if pending:
+        rows.append(pending + ["", ""])
+    shade = [("BACKGROUND", (c, 0), (c, -1), colors.HexColor("#f3f3f3")) for c in (0, 2)]
+    out = [grid(rows, [28 * mm, 57 * mm, 28 * mm, 57 * mm], header=False, extra=spans + shade)]
+    if record.items:
+        out += [Spacer(1, 2 * mm), Paragraph(tr("Inspection items"), st.cell)]
+        head = [Paragraph(h, st.head) for h in [tr("No."), *material.item_labels]]
+        widths = [10 * mm, 38 * mm, 34 * mm, 34 * mm, 34 * mm, 20 * mm]
+        body = [[str(i), *(cell(v, st.cell, w) for v, w in zip(item, widths[1:]))] for i, item in enumerate(record.items, 1)]
+        out.append(grid([head, *body], widths))
+    out += amendment_block(record, st)
+    out += signature_block(record, st)
+    out += scan_block(record, st, pdf_pages)
+    return out
+
+
+def _columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]]]:
+    """Columns worth a place in the register, and the values shared by every row."""
+    first = material.records[0].values
+    shared, shown = [], []
+    for i, (_name, label, value) in enumerate(first):
+        values = {r.values[i][2] for r in material.records}
+        if values == {""}:
+            continue
+        if len(values) == 1 and len(material.records) > 1:
+            shared.append((label, value))
+        else:
+            shown.append(i)
+    return shown, shared
+
+
+def _width(material: MaterialData, index: int) -> float:
+    label = material.records[0].values[index][1]
+    longest = max(len(r.values[index][2]) for r in material.records[:50])
+    return max(min(longest, 24), min(len(label), 8), 4)
+
+
+def register_columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]], list[float]]:
+    """The register's field columns, the values shared by all rows (printed
+    above it) and the column widths: 顺序号, the fields, one per signature."""
+    shown, shared = _columns(material)
+    meanings = len(material.records[0].signatures)
+    weights = [_width(material, i) for i in shown]
+    free = WIDTH - 9 * mm - SIG_WIDTH * meanings
+    return shown, shared, [9 * mm, *(free * w / sum(weights) for w in weights), *([SIG_WIDTH] * meanings)]
+
+
+PAD = 3.0  # top + bottom padding of a register cell (layout.GRID)
+LEADING = 9.5  # of a plain-string cell (layout.GRID)
+SAFETY = 8.0  # points kept free on every page against rounding
+
+
+def _height(row: list, widths: list[float]) -> float:
+    tallest = LEADING
+    for value, width in zip(row, widths):
+        if isinstance(value, str):
+            continue
+        parts = value if isinstance(value, list) else [value]
+        tallest = max(tallest, sum(p.wrap(width - 4, 10_000)[1] for p in parts))
+    return tallest + PAD
+
+
+def paginate(heights: list[float], header: float, first: float, page: float) -> list[tuple[int, int]]:
+    """Rows cut into page-sized runs (each with the header), measured once:
+    reportlab's own Table.split re-measures every remaining row on every
+    page, which is quadratic in a register of thousands of rows."""
+    runs, start, used, room = [], 0, 0.0, first - header - SAFETY
+    for index, height in enumerate(heights):
+        if used + height > room and index > start:
+            runs.append((start, index))
+            start, used, room = index, 0.0, page - header - SAFETY
+        used += height
+    runs.append((start, len(heights)))
+    return runs
+
+
+def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[float, float]) -> list:
+    """One line per record, the signatures in the last columns; ``room`` is
+    the height left on the first page and the height of a whole page."""
+    shown, shared, widths = register_columns(material)
+    meanings = [s.meaning for s in material.records[0].signatures]
+    out: list = []
+    first, page = room
+    if shared:
+        line = para("　".join(f"{label}：{value}" for label, value in shared), st.cell)
+        out += [line, Spacer(1, 1.5 * mm)]
+        first -= line.wrap(WIDTH, page)[1] + 1.5 * mm
+    head = [Paragraph(tr("No."), st.head), *(Paragraph(material.records[0].values[i][1], st.head) for i in shown),
+            *(Paragraph(m, st.head) for m in meanings)]
+    rows = []
+    notes: list = []
+    for n, record in enumerate(material.records, 1):
+        mark = "※" if record.amendments else ""
+        rows.append([f"{mark}{n}", *(cell(record.values[i][2], st.cell, w) for i, w in zip(shown, widths[1:])),
+                     *(_sig_cell(s, st, with_image=True) for s in record.signatures)])
+        if record.amendments:
+            notes += amendment_block(record, st, prefix=tr("line {n}: ", n=n))
+        if record.scans:
+            notes += scan_block(record, st, pdf_pages)
+    red = [("TEXTCOLOR", (len(widths) - len(meanings), 1), (-1, -1), colors.HexColor("#b00000"))] if meanings else []
+    runs = paginate([_height(r, widths) for r in rows], _height(head, widths), first, page)
+    for index, (start, end) in enumerate(runs):
+        if index:
+            out.append(PageBreak())
+        out.append(grid([head, *rows[start:end]], widths, extra=red))
+    return out + notes
+
+
+def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_no: str, page: float) -> list:
+    """The pages of one material; ``page`` is the height of a page's frame."""
+    heading = para(material.title, st.title)
+    heading.starts_material = material.seq  # the volume notes the page it lands on
+    meta = [tr("Archive no. {no}", no=archive_no), tr("Item {seq}", seq=material.seq)]
+    if material.doc_no:
+        meta.append(tr("Document no. {no}", no=material.doc_no))
+    meta.append(tr("Responsible: {who}", who=material.responsible))
+    byline = para("　".join(meta), st.small)
+    story = [PageBreak(), KeepTogether([heading, byline]), Spacer(1, 3 * mm)]
+    if not material.records:
+        return story + [Paragraph(tr("(the records of this item no longer exist)"), st.body)]
+    fields = len([1 for _n, _l, v in material.records[0].values if v]) + len(material.records[0].signatures)
+    if material.ledger in FORM_LEDGERS or len(material.records) == 1 or fields > MAX_COLUMNS + 4:
+        for n, record in enumerate(material.records):
+            if n:
+                story += [Spacer(1, 5 * mm)]
+            if len(material.records) > 1:
+                story.append(para(tr("Record {number}", number=record.number), st.body))
+            story += form(record, material, st, pdf_pages)
+        return story
+    top = heading.wrap(WIDTH, page)[1] + st.title.spaceAfter + byline.wrap(WIDTH, page)[1]
+    first = page - top - 3 * mm
+    return story + register(material, st, pdf_pages, (first, page))
