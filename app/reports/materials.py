@@ -38,9 +38,9 @@ def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True):
     if sig.state == "missing":
         return STATE_MARK["missing"]  # a plain string: signature columns print strings in red
     parts = []
-    if with_image and sig.image:
-        parts.append(_image(sig.image, 20 * mm, SIG_IMAGE_H))
-    parts.append(Paragraph(f"{sig.name}<br/>{sig.at:%Y-%m-%d %H:%M}", st.small))
+    if with_image and sig.image_png:
+        parts.append(_image(sig.image_png, 20 * mm, SIG_IMAGE_H))
+    parts.append(Paragraph(f"{sig.printed_name}<br/>{sig.signed_at:%Y-%m-%d %H:%M}", st.small))
     if sig.state == "invalid":
         parts.append(Mark(f"（{STATE_MARK['invalid']}）", 6.5))
     return parts

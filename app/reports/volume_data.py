@@ -22,20 +22,12 @@ from app.models import (
     Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch, Signature,
 )
 from app.services import audit, signatures
+from app.services.signatures import SignatureLine
 
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
 CATEGORY = {"product": "产品质量技术档案", "commodity": "商品质量技术档案",
             "warning": "食品安全警示档案", "safety": "食品安全管理档案"}
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp")
-
-
-@dataclass(frozen=True)
-class SignatureLine:
-    meaning: str
-    name: str | None  # None: missing
-    at: dt.datetime | None
-    image: bytes | None
-    state: str  # valid, invalid, missing
 
 
 @dataclass(frozen=True)
@@ -158,20 +150,10 @@ def _plan(declaration: Ledger) -> list:
 
 def _signature_lines(session, declaration: Ledger, rows: list, signed_ids: set[int]) -> dict[int, list[SignatureLine]]:
     lines: dict[int, list[SignatureLine]] = {}
-    unsigned = [SignatureLine(m, None, None, None, "missing") for m in declaration.signatures]  # shared, read-only
+    unsigned = [SignatureLine(m, "", None, None, None) for m in declaration.signatures]  # shared, read-only
     for row in rows:
-        if row.id not in signed_ids:  # nothing signed: every required signature is missing
-            lines[row.id] = unsigned
-            continue
-        found = []
-        for entry in signatures.status(session, session.get(declaration.model, row.id)):
-            sig = entry.signature
-            if sig is None:
-                found.append(SignatureLine(entry.meaning, None, None, None, "missing"))
-            else:
-                found.append(SignatureLine(entry.meaning, sig.printed_name, sig.signed_at, sig.image_png,
-                                           "valid" if entry.valid else "invalid"))
-        lines[row.id] = found
+        # Nothing signed: every required signature is missing, without reading the record again.
+        lines[row.id] = signatures.lines(session, declaration.model, row.id) if row.id in signed_ids else unsigned
     return lines
 
 

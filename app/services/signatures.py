@@ -189,8 +189,14 @@ class SignatureLine(NamedTuple):
     valid: bool | None  # None: missing
     image_png: bytes | None
 
+    @property
+    def state(self) -> str:
+        return "missing" if self.valid is None else "valid" if self.valid else "invalid"
+
 
 def lines(session: Session, model: type, record_id: int) -> list[SignatureLine]:
+    """The record's required signatures as the record window and the printed
+    volume show them."""
     obj = session.get(model, record_id)
     if obj is None:
         return []
