@@ -22,8 +22,11 @@ def _open(args):
     from app.db import open_database
     from app.paths import db_url_from
 
+    def told(backup) -> None:
+        print(f"数据库已升级到新版本的结构；升级前的副本保存在：{backup}", file=sys.stderr)
+
     url = db_url_from(args.db)
-    engine, Session = open_database(url)
+    engine, Session = open_database(url, on_backup=told)
     return engine, Session
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 import sqlite3
 from datetime import datetime
 from pathlib import Path
@@ -144,9 +145,15 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
-def open_database(url: str) -> tuple[Engine, sessionmaker[Session]]:
+def open_database(
+    url: str, on_backup: Callable[[Path], None] | None = None,
+) -> tuple[Engine, sessionmaker[Session]]:
+    """The engine and sessions of an upgraded database; ``on_backup`` hears
+    where the copy made before an upgrade is, so the user is told."""
     engine = make_engine(url)
-    upgrade(engine)
+    backup = upgrade(engine)
+    if backup is not None and on_backup is not None:
+        on_backup(backup)
     return engine, make_sessionmaker(engine)
 
 

@@ -134,7 +134,8 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
         log.info("CJK fonts available: %s", ", ".join(fonts[:5]))
     else:
         log.warning("no font with Chinese glyphs is installed; text will show as boxes")
-    engine, sessions = open_database(db_url_from(db))
+    backups = []
+    engine, sessions = open_database(db_url_from(db), on_backup=backups.append)
     ctx = AppContext(engine, sessions, TaskRunner(app))
 
     from .login import log_in
@@ -153,5 +154,9 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
     window.show()
     if not fonts:
         Dialogs.warn(window, tr("Chinese font missing"), tr("No font with Chinese characters is installed, so text shows as boxes. Install a Chinese font (on Debian: fonts-wqy-microhei)."))
+    for backup in backups:
+        Dialogs.info(window, tr("Database upgraded"),
+                     tr("The database was upgraded for this version. The copy made before the upgrade is {path}.",
+                        path=str(backup)))
     offer_demo(ctx, window)
     return app.exec()

@@ -113,3 +113,14 @@ def test_postgresql_upgrade_says_to_take_a_pg_dump(postgres_at_0001, caplog):
     assert any("pg_dump" in r.getMessage() and "0001" in r.getMessage() for r in caplog.records)
     with postgres_at_0001.connect() as connection:
         assert current_revision(connection) == head_revision()
+
+
+def test_the_command_line_says_where_the_copy_is(old_db):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "app", "--db", str(old_db), "init"],
+                            capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=300)
+    assert result.returncode == 0, result.stderr
+    (backup,) = old_db.parent.glob("foodarchive-backup-rev0001-*.db")
+    assert f"升级前的副本保存在：{backup}" in result.stderr
