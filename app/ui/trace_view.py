@@ -92,14 +92,18 @@ class TraceView(QWidget):
         self.copy_button = QPushButton(tr("Copy"), enabled=False)
         self.copy_button.clicked.connect(self.copy)
         self.export_button = QPushButton(tr("Export"), enabled=False)
-        self.export_button.clicked.connect(self.export)
+        self.export_button.clicked.connect(lambda _checked=False: self.export())
+        self.sheet_button = QPushButton(tr("Excel sheet…"), enabled=False)
+        self.sheet_button.setObjectName("traceSheet")
+        self.sheet_button.clicked.connect(lambda _checked=False: self.export_sheet())
         bar = QHBoxLayout()
         bar.addWidget(QLabel(tr("Number:")))
         bar.addWidget(self.number, 1)
         for widget in (self.forward_button, self.backward_button, self.trace_button, self.busy,
-                       self.copy_button, self.export_button):
+                       self.copy_button, self.export_button, self.sheet_button):
             bar.addWidget(widget)
         self.ctx.offer(self.export_button, "export")
+        self.ctx.offer(self.sheet_button, "export")
 
         self.error = QLabel(visible=False, wordWrap=True)
         self.error.setStyleSheet(f"color: {RED.name()};")
@@ -178,6 +182,7 @@ class TraceView(QWidget):
         self.summary.setText("")
         self.copy_button.setEnabled(False)
         self.export_button.setEnabled(False)
+        self.sheet_button.setEnabled(False)
 
     def _show(self, data: dict, nodes: list[Node]) -> None:
         self.data, self.nodes = data, nodes
@@ -203,6 +208,7 @@ class TraceView(QWidget):
         self.summary.setText(self._summary(data))
         self.copy_button.setEnabled(True)
         self.export_button.setEnabled(True)
+        self.sheet_button.setEnabled(True)
 
     @staticmethod
     def _summary(data: dict) -> str:
@@ -236,12 +242,19 @@ class TraceView(QWidget):
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(tree_text(self.nodes))
 
-    def export(self) -> None:
+    def export_sheet(self) -> None:
+        """The flat sheet, offered under its own button: a user need not know
+        that the file name's ending chooses the format."""
+        self.export(sheet=True)
+
+    def export(self, sheet: bool = False) -> None:
         if self.data is None:
             return
         name = tr("trace_{number}.json", number=self.data["query"])
-        path = Dialogs.save_file(self, tr("Export trace result"), name,
-                                 tr("JSON files (*.json)") + ";;" + tr("Flat trace sheet (*.xlsx)"))
+        filters = [tr("JSON files (*.json)"), tr("Flat trace sheet (*.xlsx)")]
+        if sheet:
+            name, filters = name[:-len(".json")] + ".xlsx", filters[::-1]
+        path = Dialogs.save_file(self, tr("Export trace result"), name, ";;".join(filters))
         if not path:
             return
         if path.lower().endswith(".xlsx"):

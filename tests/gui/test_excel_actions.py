@@ -144,8 +144,16 @@ def test_trace_view_saves_the_flat_sheet(ctx, qtbot, monkeypatch, tmp_path):
     with qtbot.waitSignal(view.finished, timeout=60000):
         view.run_trace(number, "forward")
     target = tmp_path / "trace.xlsx"
-    save_to(monkeypatch, target)
-    view.export_button.click()
+    offered = []
+
+    def save_file(cls, parent, title, name, filters):
+        offered.append((name, filters))
+        return str(target)
+
+    monkeypatch.setattr(Dialogs, "save_file", classmethod(save_file))
+    view.sheet_button.click()
+    (name, filters), = offered
+    assert name == f"追溯结果_{number}.xlsx" and filters.startswith("追溯事件表")
     qtbot.waitUntil(lambda: str(target) in view.note.text(), timeout=60000)
     ws = openpyxl.load_workbook(target).active
     assert ws.cell(HEADER_ROW, 1).value == "关键追溯事件"
