@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 from sqlalchemy import select
 
-from app.errors import UserError, ValidationError
+from app.errors import UserError
 from app.i18n import tr
 from app.models import User
 from app.services import users
@@ -34,15 +34,17 @@ def has_users(ctx: AppContext) -> bool:
         return session.scalar(select(User.id).limit(1)) is not None
 
 
-def _error_text(error: UserError) -> str:
-    if isinstance(error, ValidationError):
-        return "；".join(e.message for e in error.errors)
-    return error.message
-
-
 class _Form(QDialog):
-    def __init__(self, title: str, intro: str, parent: QWidget | None):
+    @classmethod
+    def ask(cls, ctx: AppContext, parent: QWidget | None = None) -> int | None:
+        """The id of the user the dialog created or logged in; None when cancelled."""
+        dialog = cls(ctx, parent)
+        return dialog.user_id if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def __init__(self, ctx: AppContext, title: str, intro: str, parent: QWidget | None):
         super().__init__(parent)
+        self.ctx = ctx
+        self.user_id: int | None = None
         self.setWindowTitle(title)
         self.intro = QLabel(intro)
         self.intro.setWordWrap(True)
@@ -73,33 +75,31 @@ class _Form(QDialog):
         self.error.setText(text)
         self.error.setVisible(bool(text))
 
+    def differ(self, password: QLineEdit, repeat: QLineEdit) -> bool:
+        """Whether the two typings of a new password differ (then said so)."""
+        if password.text() != repeat.text():
+            self.show_error(tr("The two passwords differ."))
+            return True
+        return False
+
 
 class FirstRunDialog(_Form):
     """Create the administrator of a database that has no users yet."""
 
-    @classmethod
-    def ask(cls, ctx: AppContext, parent: QWidget | None = None) -> int | None:
-        """The new administrator's user id; None when the user cancels."""
-        dialog = cls(ctx, parent)
-        return dialog.user_id if dialog.exec() == QDialog.DialogCode.Accepted else None
-
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(tr("Create the administrator"), tr("This database has no users yet. Create the administrator, who keeps the settings and the users."), parent)
-        self.ctx = ctx
-        self.user_id: int | None = None
+        super().__init__(ctx, tr("Create the administrator"), tr("This database has no users yet. Create the administrator, who keeps the settings and the users."), parent)
         self.username = self.line(tr("User name"), "username")
         self.display_name = self.line(tr("Printed name"), "display_name")
         self.password = self.line(tr("Password"), "password", password=True)
         self.repeat = self.line(tr("Password again"), "repeat", password=True)
 
     def submit(self) -> None:
-        if self.password.text() != self.repeat.text():
-            self.show_error(tr("The two passwords differ."))
+        if self.differ(self.password, self.repeat):
             return
         try:
             self.user_id = create_administrator(self.ctx, self.username.text(), self.display_name.text(), self.password.text())
         except UserError as error:
-            self.show_error(_error_text(error))
+            self.show_error(error.message)
             return
         self.accept()
 
@@ -111,16 +111,8 @@ def create_administrator(ctx: AppContext, username: str, display_name: str, pass
 
 
 class LoginDialog(_Form):
-    @classmethod
-    def ask(cls, ctx: AppContext, parent: QWidget | None = None) -> int | None:
-        """The id of the user who logged in; None when the user cancels."""
-        dialog = cls(ctx, parent)
-        return dialog.user_id if dialog.exec() == QDialog.DialogCode.Accepted else None
-
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(tr("Log in"), tr("Log in with your user name and password."), parent)
-        self.ctx = ctx
-        self.user_id: int | None = None
+        super().__init__(ctx, tr("Log in"), tr("Log in with your user name and password."), parent)
         self.username = self.line(tr("User name"), "username")
         self.password = self.line(tr("Password"), "password", password=True)
 
@@ -129,7 +121,7 @@ class LoginDialog(_Form):
             self.user_id = check_login(self.ctx, self.username.text(), self.password.text())
         except UserError as error:
             self.password.clear()
-            self.show_error(_error_text(error))
+            self.show_error(error.message)
             return
         self.accept()
 
@@ -159,8 +151,7 @@ class ChangePasswordDialog(_Form):
     """A user changes the own password (the old one proves who it is)."""
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
-        super().__init__(tr("Change my password"), tr("Enter your current password, then the new one twice."), parent)
-        self.ctx = ctx
+        super().__init__(ctx, tr("Change my password"), tr("Enter your current password, then the new one twice."), parent)
         self.username = self.line(tr("User name"), "username")
         self.old = self.line(tr("Current password"), "old", password=True)
         self.new = self.line(tr("New password"), "new", password=True)
@@ -172,13 +163,12 @@ class ChangePasswordDialog(_Form):
                 self.username.setReadOnly(True)
 
     def submit(self) -> None:
-        if self.new.text() != self.repeat.text():
-            self.show_error(tr("The two passwords differ."))
+        if self.differ(self.new, self.repeat):
             return
         username, old, new = self.username.text(), self.old.text(), self.new.text()
         try:
             self.ctx.write(lambda session: users.change_password(session, username, old, new))(None)
         except UserError as error:
-            self.show_error(_error_text(error))
+            self.show_error(error.message)
             return
         self.accept()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import UserError, ValidationError
+from app.errors import UserError
 from app.i18n import tr
 from app.ledgers import ledger as ledger_named
 from app.services import signatures
@@ -197,9 +197,7 @@ class SignDialog(QDialog):
         self.sign_button.setEnabled(True)
         self.specimen_button.setEnabled(True)
         self.password.clear()
-        if isinstance(error, ValidationError):
-            self._show_error("；".join(e.message for e in error.errors))
-        elif isinstance(error, UserError):
+        if isinstance(error, UserError):  # a ValidationError's message names every field
             self._show_error(error.message)
         else:
             show_error(self, error)

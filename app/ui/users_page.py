@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.errors import UserError, ValidationError
+from app.errors import UserError
 from app.i18n import tr
 from app.services import users
 
@@ -208,9 +208,7 @@ class UsersPage(QWidget):
         self._busy = False
         self.save_button.setEnabled(True)
         self.message.setText("")
-        if isinstance(error, ValidationError):
-            self.error.show_message("；".join(e.message for e in error.errors))
-        elif isinstance(error, UserError):
+        if isinstance(error, UserError):  # a ValidationError's message names every field
             self.error.show_message(error.message)
         else:
             show_error(self, error)
