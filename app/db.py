@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 import sqlite3
@@ -136,6 +137,7 @@ def backup_before_upgrade(engine: Engine, revision: str) -> Path | None:
     return target
 
 
+@functools.cache  # the migration scripts ship with the program: read them once
 def head_revision() -> str:
     """The newest schema revision this version of the program knows."""
     from alembic.script import ScriptDirectory
