@@ -19,7 +19,7 @@ from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named, registry
 from app.ledgers.choices import ARCHIVE_KIND, RETENTION
 from app.models import (
-    Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch, Signature,
+    Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch,
 )
 from app.services import audit, signatures
 from app.services.signatures import SignatureLine
@@ -148,15 +148,6 @@ def _plan(declaration: Ledger) -> list:
     return [(f, columns.index(f.name), f.kind in ("text", "longtext", "int")) for f in declaration.fields]
 
 
-def _signature_lines(session, declaration: Ledger, rows: list, signed_ids: set[int]) -> dict[int, list[SignatureLine]]:
-    lines: dict[int, list[SignatureLine]] = {}
-    unsigned = [SignatureLine(m, "", None, None, None) for m in declaration.signatures]  # shared, read-only
-    for row in rows:
-        # Nothing signed: every required signature is missing, without reading the record again.
-        lines[row.id] = signatures.lines(session, declaration.model, row.id) if row.id in signed_ids else unsigned
-    return lines
-
-
 def _amendments(session, declaration: Ledger, table: str, ids: list[int]) -> dict[int, list[AmendmentNote]]:
     labels = {f.name: f for f in declaration.fields}
     found: dict[int, list[AmendmentNote]] = {}
@@ -203,9 +194,7 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
         plain = (str, int, type(None))  # bool is an int: canonical as it is
         for row in rows:
             digest.update(repr([v if type(v) in plain else canonical(v) for v in row]).encode())
-    signed = set(session.scalars(select(Signature.row_id).where(Signature.table_name == table,
-                                                                  Signature.row_id.in_(ids))))
-    sigs = _signature_lines(session, declaration, rows, signed)
+    sigs = signatures.lines_of_rows(session, model, rows)
     fields = _plan(declaration)
     kinds = {f.name: f.kind for f in declaration.fields}  # one dict shared by the records
     changes = _amendments(session, declaration, table, ids)
