@@ -55,6 +55,9 @@ class _Form(QDialog):
         self.error.setStyleSheet(ERROR_STYLE)
         self.error.hide()
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        # Qt's own button texts are English unless its translations are loaded.
+        self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("OK"))
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("Cancel"))
         self.buttons.accepted.connect(self.submit)  # each dialog defines submit
         self.buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -290,3 +290,10 @@ def test_a_user_changes_the_own_password(qtbot, ctx):
     dialog.submit()
     assert dialog.result() == login.ChangePasswordDialog.DialogCode.Accepted
     assert login.check_login(ctx, "wang", "new-password-2") == user_id
+
+
+def test_login_buttons_speak_chinese(qtbot, ctx):
+    dialog = LoginDialog(ctx)
+    qtbot.addWidget(dialog)
+    texts = sorted(button.text() for button in dialog.buttons.buttons())
+    assert texts == ["取消", "确定"]
