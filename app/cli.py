@@ -18,16 +18,18 @@ from app.errors import UserError
 log = logging.getLogger("cli")
 
 
-def _open(args):
+def _open(args, actor: str = "命令行"):
+    """The engine, and sessions that act as the system account under ``actor``
+    (the name the records and the audit log will carry)."""
     from app.db import open_database
     from app.paths import db_url_from
+    from app.services import acting
 
     def told(backup) -> None:
         print(f"数据库已升级到新版本的结构；升级前的副本保存在：{backup}", file=sys.stderr)
 
     url = db_url_from(args.db)
-    engine, Session = open_database(url, on_backup=told)
-    return engine, Session
+    return open_database(url, on_backup=told, actor=acting.system(actor))
 
 
 def _has_display() -> bool:
@@ -57,9 +59,8 @@ def cmd_init(args) -> int:
 def cmd_demo(args) -> int:
     from app.services import demo
 
-    engine, Session = _open(args)
+    engine, Session = _open(args, demo.ACTOR)
     with Session.begin() as session:
-        session.info["actor"] = "demo"
         summary = demo.load(session)
     print("演示工厂已载入：" + "，".join(f"{k} {v}" for k, v in summary.items()))
     return 0
@@ -140,7 +141,6 @@ def cmd_reset_password(args) -> int:
     _, Session = _open(args)
     password = _read_new_password()
     with Session.begin() as session:
-        session.info["actor"] = "命令行"
         user_id = session.scalar(select(User.id).where(User.username == args.username))
         if user_id is None:
             raise UserError(f"没有用户「{args.username}」")
@@ -155,7 +155,7 @@ def cmd_reset_password(args) -> int:
 def cmd_upload(args) -> int:
     from app.platform import commands
 
-    _, Session = _open(args)
+    _, Session = _open(args, "计划任务")
     return commands.run_upload(Session, once=args.once, url=args.url, check=args.check)
 
 
@@ -217,9 +217,8 @@ def cmd_export_template(args) -> int:
 def cmd_import_ledger(args) -> int:
     from app.reports.ledger_import import import_ledger
 
-    _, Session = _open(args)
+    _, Session = _open(args, "导入")
     with Session.begin() as session:
-        session.info["actor"] = "import"
         rows = import_ledger(session, _ledger_key(args.ledger, importable=True), args.file)
     print(f"已导入 {rows} 条记录：{args.file}")
     return 0

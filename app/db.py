@@ -7,13 +7,14 @@ import functools
 import logging
 from collections.abc import Callable
 import sqlite3
-from datetime import datetime
+
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import clock
 from app.errors import UserError
 
 log = logging.getLogger("db")
@@ -47,12 +48,16 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN")
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+def make_sessionmaker(engine: Engine, actor=None):
+    """The one session factory of an engine; with ``actor`` (``services.acting``)
+    its sessions act as that actor."""
     # Importing the services installs the audit and guard listeners on every
     # Session: no session this module hands out can write around them.
     import app.services  # noqa: F401
+    from app.services import acting
 
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    maker = sessionmaker(bind=engine, expire_on_commit=False)
+    return maker if actor is None else acting.Sessions(maker, actor)
 
 
 def upgrade(engine: Engine) -> Path | None:
@@ -116,7 +121,7 @@ def backup_before_upgrade(engine: Engine, revision: str) -> Path | None:
         log.warning("in-memory database at revision %s is upgraded without a copy", revision)
         return None
     source_path = Path(url.database)
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     target = source_path.with_name(f"{source_path.stem}-backup-rev{revision}-{stamp}{source_path.suffix or '.db'}")
     counter = 1
     while target.exists():
@@ -147,16 +152,15 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
-def open_database(
-    url: str, on_backup: Callable[[Path], None] | None = None,
-) -> tuple[Engine, sessionmaker[Session]]:
+def open_database(url: str, on_backup: Callable[[Path], None] | None = None, actor=None):
     """The engine and sessions of an upgraded database; ``on_backup`` hears
-    where the copy made before an upgrade is, so the user is told."""
+    where the copy made before an upgrade is, so the user is told. With
+    ``actor`` the sessions act as that actor (see ``make_sessionmaker``)."""
     engine = make_engine(url)
     backup = upgrade(engine)
     if backup is not None and on_backup is not None:
         on_backup(backup)
-    return engine, make_sessionmaker(engine)
+    return engine, make_sessionmaker(engine, actor)
 
 
 def has_schema(engine: Engine) -> bool:

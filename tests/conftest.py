@@ -14,15 +14,23 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Platform credentials go to a test keyring in the test home, never the real one.
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.FileKeyring"
 os.environ["FOODARCHIVE_TEST_KEYRING"] = os.path.join(_HOME, "test-keyring.json")
+# One fixed day for the whole program and every command a test starts: no test
+# depends on the date it runs on (app/clock.py). The demo factory is anchored to
+# it, so its lot numbers and dates are the same on every run.
+TEST_NOW = "2026-11-22T10:00:00"
+os.environ["FOODARCHIVE_CLOCK"] = TEST_NOW
 
+import datetime as dt  # noqa: E402
 import uuid  # noqa: E402
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
+from app import clock  # noqa: E402
 from app.db import make_engine, upgrade  # noqa: E402
 import app.services  # noqa: E402,F401  (the audit and guard listeners)
+from app.services import acting  # noqa: E402
 
 PG_SERVER = os.environ.get("FOODARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -41,6 +49,14 @@ def _postgres_database():
         return None, None, None
     url = admin.url.set(database=name)
     return admin, name, url
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock():
+    """Whatever a test does to the clock, the next one starts on the fixed day."""
+    clock.freeze(dt.datetime.fromisoformat(TEST_NOW))
+    yield clock
+    clock.freeze(dt.datetime.fromisoformat(TEST_NOW))
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -70,7 +86,7 @@ def session(engine):
     connection = engine.connect()
     outer = connection.begin()
     s = Session(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False)
-    s.info["actor"] = "tester"
+    acting.bind(s, acting.system("tester"))
     try:
         yield s
     finally:
@@ -94,8 +110,7 @@ def demo_db_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    with make_sessionmaker(engine).begin() as session:
-        session.info["actor"] = "demo"
+    with acting.Sessions(make_sessionmaker(engine), acting.system(demo.ACTOR)).begin() as session:
         summary = demo.load(session)
     engine.dispose()
     return path, summary

@@ -9,6 +9,8 @@ from typing import Annotated
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, MetaData, Numeric, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from app import clock
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -80,5 +82,5 @@ class Submittable:
 class Recorded:
     """Who entered a row and when."""
 
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by: Mapped[str] = mapped_column(String(40), default="system")

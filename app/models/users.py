@@ -14,6 +14,7 @@ import datetime as dt
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app import clock
 from .base import Base
 
 
@@ -26,7 +27,7 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(String(40))
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=dt.datetime.now)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
 
 
 class UserRole(Base):

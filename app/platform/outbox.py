@@ -23,6 +23,7 @@ import logging
 from sqlalchemy import and_, event, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import OutboxEntry
 
 from .elements import MODELS, SOURCES
@@ -46,7 +47,7 @@ def encode(payload: dict) -> str:
 
 
 def _now(session: Session) -> dt.datetime:
-    return session.info.get("now") or dt.datetime.now().replace(microsecond=0)
+    return session.info.get("now") or clock.now()
 
 
 def enqueue(session: Session, row) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import UserError
 from app.models import OutboxEntry
 
@@ -62,7 +63,7 @@ def export_package(session: Session, profile: Profile, path: str | Path) -> int:
             archive.writestr(spec["file_name"].format(type=message.type, kind=kind), out.getvalue().encode(spec["encoding"]))
         archive.writestr(MANIFEST, json.dumps({
             "profile": profile.name,
-            "exported_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "exported_at": clock.now().isoformat(timespec="seconds"),
             "records": manifest,
         }, ensure_ascii=False, indent=1))
     return len(manifest)
@@ -81,7 +82,7 @@ def confirm_package(session: Session, path: str | Path, now: dt.datetime | None 
         raise UserError(f"「{Path(path).name}」不是本软件导出的上传包：{exc}") from None
     receipt = json.dumps({"manual": True, "package": Path(path).name, "confirmed_by": session.info.get("actor", "system")},
                          ensure_ascii=False, sort_keys=True)
-    now = now or dt.datetime.now().replace(microsecond=0)
+    now = now or clock.now()
     done = 0
     for start in range(0, len(keys), 500):
         done += session.execute(

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app import clock
 from app.models import OutboxEntry
 
 from .client import Client, Refused, Transient
@@ -51,7 +52,7 @@ _RELEASE = update(TABLE).where(
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now().replace(microsecond=0)
+    return clock.now()
 
 
 def backoff(attempts: int, base: float, cap: float, rng: random.Random = random._inst) -> float:

@@ -11,6 +11,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.worksheet.hyperlink import Hyperlink
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import UserError
 from app.ledgers import ledger
 from app.services.ledger_query import Filters
@@ -53,7 +54,7 @@ def export_inspection(session: Session, ledger_keys: Sequence[str], path: str | 
 def _write_cover(session: Session, ws, listed, date_from, date_to) -> None:
     period = f"{date_from.isoformat() if date_from else '不限'} 至 {date_to.isoformat() if date_to else '不限'}"
     title = " ".join(part for part in (enterprise_name(session), "检查用台账汇编") if part)
-    subtitle = f"期间：{period}（无日期栏目的台账为全部记录）；编制日期：{dt.date.today().isoformat()}"
+    subtitle = f"期间：{period}（无日期栏目的台账为全部记录）；编制日期：{clock.today().isoformat()}"
     writer = SheetWriter(ws, COVER_COLUMNS, title, subtitle)
     for number, lg, name, rows in listed:
         link = WriteOnlyCell(ws, name)

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.ledgers import Field, Ledger, ledger
 from app.models import Enterprise
 from app.services import entry, users
@@ -124,7 +125,7 @@ def write_ledger_sheet(session: Session, wb: Workbook, lg: Ledger, filters: Filt
     name = sheet_name(lg.title, taken)
     ws = wb.create_sheet(title=name)
     title = " ".join(part for part in (enterprise_name(session), lg.title) if part)
-    subtitle = f"{describe_filters(lg, filters, shown)}；共 {len(ids)} 行；导出日期：{dt.date.today().isoformat()}"
+    subtitle = f"{describe_filters(lg, filters, shown)}；共 {len(ids)} 行；导出日期：{clock.today().isoformat()}"
     writer = SheetWriter(ws, layout.columns, title, subtitle)
     if report:
         report(0, len(ids), lg.title)

@@ -24,6 +24,7 @@ from sqlalchemy import Table, event, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.models import AuditEntry, Base
 
 log = logging.getLogger("audit")
@@ -128,7 +129,7 @@ def _record_flush(session: Session, _flush_context) -> None:
     prev = _lock_chain(connection)
     actor = session.info.get("actor", "system")
     reason = session.info.get("reason")
-    now = dt.datetime.now()
+    now = clock.now()
     entries = []
     tables = Base.metadata.tables
     for table_name in _in_dependency_order(changes):

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import UserError, ValidationError
 from app.ledgers import ledger, ledger_for_model
 from app.models import Amendment
@@ -23,7 +24,7 @@ def actor(session: Session) -> str:
 
 
 def now(session: Session) -> dt.datetime:
-    return session.info.get("now") or dt.datetime.now().replace(microsecond=0)
+    return session.info.get("now") or clock.now()
 
 
 def today(session: Session) -> dt.date:

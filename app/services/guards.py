@@ -3,6 +3,8 @@
 - A submitted (locked) record changes only through ``amend`` (R5.1).
 - Nothing filed in an archive is deleted before the archive's retention
   date, nor is the archive itself (R3.4, G§49).
+- A session that names nobody (``services.acting``) changes nothing that is
+  audited: the log must say who did it (R5.1, R5.4).
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from sqlalchemy import event, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
+from app import clock
 from app.errors import RecordLocked, RetentionError
 from app.models import Archive, ArchiveRecord
 from app.models.base import Submittable
+
+from . import acting
 
 AMENDING = "_amending"
 
@@ -51,11 +56,17 @@ def _was_locked(obj: Submittable) -> bool:
 
 def _today(session: Session) -> dt.date:
     # Tests move the clock through session.info; the application never does.
-    return session.info.get("today") or dt.date.today()
+    return session.info.get("today") or clock.today()
 
 
 @event.listens_for(Session, "before_flush")
 def _enforce(session: Session, _flush_context, _instances) -> None:
+    from .audit import UNAUDITED
+
+    if acting.of(session) is None and any(
+        obj.__table__.name not in UNAUDITED for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        acting.required(session)
     actor = session.info.get("actor")
     for obj in session.new:
         # A row names who entered it even when built without the services.

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DataError, IntegrityError
 
 import app
+from app import clock
 from app.errors import UserError
 from app.models import Base
 
@@ -98,7 +99,7 @@ def export_archive(connection: Connection) -> dict:
     return {
         "format": FORMAT,
         "version": VERSION,
-        "exported_at": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+        "exported_at": clock.now().astimezone().isoformat(timespec="seconds"),
         "app_version": app.__version__,
         "schema_revision": MigrationContext.configure(connection).get_current_revision(),
         "tables": {table.name: _export_table(connection, table) for table in _tables()},

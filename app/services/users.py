@@ -3,12 +3,10 @@
 One user per member of staff; the roles are the posts of R1.7. What a role
 may do is declared once here and enforced in the services by ``require``.
 
-The system account: a session with no ``session.info["user_id"]`` is the
-system itself — the command line, the demo factory, scheduled tasks, imports
-and the tests that predate users. It may do everything, as before users
-existed. The desktop sets ``session.info["user_id"]`` (and ``actor``) after a
-successful ``authenticate`` at login, and from then on every service call of
-that session is checked against the user's roles.
+Who is acting is said by the session (``services.acting``): a user who
+logged in is checked against the roles; the system account, named explicitly
+by the command line, the demo load and scheduled tasks, may do everything; a
+session that names nobody may do nothing that ``require`` guards.
 """
 
 from __future__ import annotations
@@ -23,6 +21,8 @@ from sqlalchemy.orm import Session
 
 from app.errors import FieldError, PermissionDenied, UserError, ValidationError
 from app.models import Person, User, UserRole
+
+from . import acting
 
 ROLES: dict[str, str] = {
     "quality_manager": "质量负责人",
@@ -121,6 +121,14 @@ def create_user(
     session.add_all(UserRole(user_id=user.id, role=role) for role in roles)
     session.flush()
     return user
+
+
+def create_first_administrator(session: Session, username: str, display_name: str, password: str) -> User:
+    """The administrator of a database that has no users yet; refused once
+    there is any user, so this door opens only on the first start."""
+    if session.scalar(select(User.id).limit(1)) is not None:
+        raise PermissionDenied("数据库中已有用户：新的系统管理员由现有的系统管理员添加")
+    return create_user(session, username, display_name, password, ["admin"])
 
 
 def _profile_errors(session: Session, display_name: str, roles: list[str], person_id: int | None) -> list[FieldError]:
@@ -266,16 +274,15 @@ def _is_master_data(ledger_key: str | None) -> bool:
 
 
 def require(session: Session, action: str, ledger_key: str | None = None) -> None:
-    """Refuse with PermissionDenied unless the session's user may do ``action``.
+    """Refuse with PermissionDenied unless the session's actor may do ``action``.
 
-    No user in the session means the system account, which may do everything
-    (see the module docstring).
+    The system account may do everything; a session naming nobody nothing.
     """
-    user = current_user(session)
-    if user is None:
-        if action not in ACTIONS:
-            raise ValueError(f"unknown action {action!r}")
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    if acting.required(session).is_system:
         return
+    user = current_user(session)
     roles = roles_of(session, user)
     if not may(roles, action, ledger_key):
         raise PermissionDenied(f"{user.display_name}（{role_labels(roles)}）无权{ACTIONS[action]}")

@@ -15,6 +15,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QPushButton, QTabWidget, QVBoxLayout
 
+from app import clock
 from app.errors import UserError
 from app.i18n import tr
 from app.models import CCPReading, CriticalControlPoint, MaterialLot, ProductBatch
@@ -170,7 +171,7 @@ class BatchWorkbench(WorkflowScreen):
         if product_id is None:
             self.new_error.show_message(tr("No product named {name}", name=product))
             return
-        self._start(product_id, production_date or dt.date.today(),
+        self._start(product_id, production_date or clock.today(),
                     self.new_line.id_for_text(line) if line else self.new_line.current_id(),
                     team, self.new_operator.id_for_text(operator) if operator else self.new_operator.current_id())
 

@@ -1,4 +1,5 @@
-"""What every screen needs: the database, the task runner, the session factory."""
+"""What every screen needs: the database, the task runner, and sessions that
+act as whoever is logged in."""
 
 from __future__ import annotations
 
@@ -9,66 +10,80 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.services import acting as acting_
+from app.services.acting import SYSTEM_NAME, Actor, Sessions
+
 from .tasks import TaskRunner
 
 
 @dataclass
 class AppContext:
     engine: Engine
-    sessions: sessionmaker[Session]
+    maker: sessionmaker[Session]
     runner: TaskRunner
-    actor: str = "质量负责人"
-    # The logged-in user; None runs every service call as the system account.
-    user_id: int | None = None
+    # Who the window acts as: nobody until the login (sessions may then only
+    # read), the user after it; the system account only where said (demo load).
+    acting: Actor | None = None
     roles: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def sessions(self) -> Sessions:
+        """Sessions acting as the logged-in user: hand these to any job."""
+        return Sessions(self.maker, self.acting)
+
+    @property
+    def actor(self) -> str:
+        return self.acting.name if self.acting else ""
+
+    @property
+    def user_id(self) -> int | None:
+        return self.acting.user_id if self.acting else None
 
     def log_in(self, user_id: int) -> None:
         """Every service call from now on runs as this user."""
         from app.models import User
         from app.services import users
 
-        with self.sessions() as session:
+        with self.maker() as session:
             user = session.get(User, user_id)
-            self.actor = user.display_name
+            self.acting = acting_.user(user.id, user.display_name)
             self.roles = frozenset(users.roles_of(session, user))
-        self.user_id = user_id
+
+    def act_as_system(self, name: str = SYSTEM_NAME) -> None:
+        """Run as the system account (tests and the hidden smoke check)."""
+        self.acting, self.roles = acting_.system(name), frozenset()
 
     def may(self, action: str, ledger_key: str | None = None) -> bool:
         """Whether the screens should offer ``action``; the services decide
         again, so this only spares the user a button that would be refused."""
         from app.services import users
 
-        return self.user_id is None or users.may(self.roles, action, ledger_key)
+        if self.acting is None:
+            return False
+        return self.acting.is_system or users.may(self.roles, action, ledger_key)
 
     def offer(self, widget, action: str, ledger_key: str | None = None) -> None:
         """Hide ``widget`` from a user whose role may not do ``action``."""
         if not self.may(action, ledger_key):
             widget.hide()
 
-    def _enter(self, session: Session) -> None:
-        session.info["actor"] = self.actor
-        if self.user_id is not None:
-            session.info["user_id"] = self.user_id
-
     @contextmanager
     def read(self):
         """A short read-only session (GUI thread reads of a page of rows)."""
         with self.sessions() as session:
-            self._enter(session)
             yield session
 
-    def write(self, fn: Callable[[Session], object], as_system: bool = False) -> Callable:
+    def write(self, fn: Callable[[Session], object], as_system: str | None = None) -> Callable:
         """Wrap a service call as a task: one transaction, committed or rolled back.
 
         The result must be plain data (ids, strings), never ORM objects.
-        ``as_system`` runs it as the system account (the demo load).
+        ``as_system`` runs it as the system account under that name (the demo
+        load, the first administrator).
         """
+        sessions = self.sessions.as_actor(acting_.system(as_system)) if as_system else self.sessions
 
         def task(_progress):
-            with self.sessions.begin() as session:
-                self._enter(session)
-                if as_system:
-                    session.info.pop("user_id", None)
+            with sessions.begin() as session:
                 return fn(session)
 
         return task

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import clock
 from app.i18n import tr
 from app.ledgers import Ledger, registry
 
@@ -144,7 +145,7 @@ class LedgerExcel(QWidget):
         layout.addWidget(self.button)
 
     def _file_name(self, suffix: str = "") -> str:
-        return f"{self.ledger.title}{suffix}_{dt.date.today():%Y%m%d}.xlsx"
+        return f"{self.ledger.title}{suffix}_{clock.today():%Y%m%d}.xlsx"
 
     def _busy(self) -> bool:
         if self.progress.busy:
@@ -204,7 +205,6 @@ class LedgerExcel(QWidget):
 
         def task(progress: Progress) -> int:
             with ctx.sessions.begin() as session:
-                session.info["actor"] = ctx.actor
                 return import_ledger(session, key, path, progress.report)
 
         def done(rows: int) -> None:
@@ -233,7 +233,7 @@ class InspectionDialog(QDialog):
             self.ledgers.addItem(item)
         layout.addWidget(self.ledgers, 1)
         form = QFormLayout()
-        today = dt.date.today()
+        today = clock.today()
         self.date_from = self._date("inspectionFrom", today.replace(month=1, day=1))
         self.date_to = self._date("inspectionTo", today)
         form.addRow(tr("From"), self.date_from)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidgetAction,
 )
 
+from app import clock
 from app.errors import FieldError
 from app.i18n import tr
 from app.ledgers import Field, Ledger
@@ -284,7 +285,7 @@ class DateBox(QWidget):
         text = day.isoformat()
         if self.with_time:
             typed = self.edit.text().strip()[11:]
-            text += " " + (typed or dt.datetime.now().strftime("%H:%M"))
+            text += " " + (typed or clock.now().strftime("%H:%M"))
         self.edit.setText(text)
 
     def open_calendar(self) -> None:
@@ -297,7 +298,7 @@ class DateBox(QWidget):
             self.menu.addAction(action)
             self.calendar.clicked.connect(self._picked)
             self.calendar.activated.connect(self._picked)
-        current = self.date() or dt.date.today()
+        current = self.date() or clock.today()
         self.calendar.setSelectedDate(QDate(current.year, current.month, current.day))
         self.menu.popup(self.button.mapToGlobal(QPoint(0, self.button.height())))
 

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import clock
 from app.i18n import tr
 from app.ledgers import Field, Ledger
 from app.services.entry import creatable, refusal
@@ -144,7 +145,7 @@ class LedgerPage(QWidget):
         self.date_check.setToolTip(tr("Tick to show only records in this period; unticked, any date"))
         with self.ctx.read() as session:
             first, last = self.model.query.date_range(session)
-        today = dt.date.today()
+        today = clock.today()
         self.date_from = self._date_edit("dateFrom", first or today)
         self.date_to = self._date_edit("dateTo", last or today)
         bar.addWidget(self.date_check)

@@ -109,7 +109,8 @@ class FirstRunDialog(_Form):
 
 def create_administrator(ctx: AppContext, username: str, display_name: str, password: str) -> int:
     """Create the first user, role admin, as the system account."""
-    task = ctx.write(lambda session: users.create_user(session, username, display_name, password, ["admin"]).id, as_system=True)
+    task = ctx.write(lambda session: users.create_first_administrator(session, username, display_name, password).id,
+                     as_system="首次启动")
     return task(None)
 
 

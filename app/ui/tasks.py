@@ -100,3 +100,12 @@ class TaskRunner(QObject):
 
     def wait(self, msecs: int = 30000) -> bool:
         return self.pool.waitForDone(msecs)
+
+    def settle(self) -> None:
+        """Wait, however long it takes, until every job has finished and its
+        callback has run on this thread (tests; a busy machine is only slower)."""
+        from PySide6.QtCore import QCoreApplication
+
+        while self._running:
+            self.pool.waitForDone(-1)
+            QCoreApplication.processEvents()

@@ -42,7 +42,11 @@ def make_ctx(qapp, path):
 
     engine = make_engine(f"sqlite:///{path}")
     upgrade(engine)
-    return AppContext(engine, make_sessionmaker(engine), TaskRunner(qapp))
+    context = AppContext(engine, make_sessionmaker(engine), TaskRunner(qapp))
+    # Tests that are not about roles act as the system account; the role
+    # tests log in as a user (ctx.log_in).
+    context.act_as_system("tester")
+    return context
 
 
 def _context(qapp, path):

@@ -267,10 +267,10 @@ def test_login_dialog_shows_a_wrong_password_inline(qtbot, ctx):
 
 
 def test_demo_loads_as_the_system_account(qtbot, empty_ctx, monkeypatch):
-    empty_ctx.user_id = login.create_administrator(empty_ctx, "admin", "管理员", PASSWORD)
+    empty_ctx.log_in(login.create_administrator(empty_ctx, "admin", "管理员", PASSWORD))
     monkeypatch.setattr(Dialogs, "confirm", classmethod(lambda cls, *args: True))
     ui_app.offer_demo(empty_ctx, None)
-    qtbot.waitUntil(lambda: not empty_ctx.runner.busy, timeout=120000)
+    empty_ctx.runner.settle()
     with empty_ctx.read() as session:
         assert session.scalar(select(Enterprise.id).limit(1)) is not None
 

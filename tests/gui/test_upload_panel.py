@@ -7,6 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select, update
 
+from app import clock
 from app.i18n import tr
 from app.models import OutboxEntry
 from app.platform import credentials, profile, simulator
@@ -30,7 +31,7 @@ def test_panel_shows_rejections_with_reason_alerts_on_old_records_and_retries(qt
     with ctx.sessions.begin() as session:
         ids = session.scalars(select(TABLE.c.id).order_by(TABLE.c.id).limit(2)).all()
         session.execute(update(TABLE).where(TABLE.c.id == ids[0]).values(status="rejected", reason="缺少必填字段：trace_code"))
-        session.execute(update(TABLE).where(TABLE.c.id == ids[1]).values(created_at=dt.datetime.now() - dt.timedelta(days=3)))
+        session.execute(update(TABLE).where(TABLE.c.id == ids[1]).values(created_at=clock.now() - dt.timedelta(days=3)))
         settings.put(session, "upload_alert_hours", 48)
         pending = session.scalar(select(func.count()).select_from(TABLE).where(TABLE.c.status == "pending"))
     panel = panel_for(qtbot, ctx)

@@ -11,6 +11,7 @@ from decimal import Decimal
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
+from app import clock
 from app.models import (
     CommodityBatch, Customer, Feeding, Material, MaterialLot, Person, Supplier, Warehouse,
 )
@@ -67,9 +68,9 @@ def receive_soybeans(ctx, quantity: str = "800", made_days_ago: int = 40) -> str
             "material_id": by(Material, Material.code, "M101"),
             "supplier_id": by(Supplier, Supplier.name, "黑龙江北垦绿源粮油有限公司"),
             "spec": "一等", "quantity": quantity, "unit": "kg",
-            "production_date": dt.date.today() - dt.timedelta(days=made_days_ago),
+            "production_date": clock.today() - dt.timedelta(days=made_days_ago),
             "supplier_lot": f"BK-GUI-{made_days_ago}",
-            "shelf_life_days": 365, "receipt_date": dt.date.today(), "certificate_kind": "第三方检验报告",
+            "shelf_life_days": 365, "receipt_date": clock.today(), "certificate_kind": "第三方检验报告",
             "certificate_no": "BK-JC-GUI-01", "decision": "accepted",
             "inspector_id": by(Person, Person.employee_no, "E004"),
             "warehouse_id": by(Warehouse, Warehouse.code, "W01"),
@@ -106,7 +107,7 @@ def test_batch_to_customer(qtbot, ctx, monkeypatch):
     # --- 豆浆基料 (semi-finished): feed the new soybeans, a deviation at 煮浆 ---------
     done(qtbot, bench, bench.start_batch, "豆浆基料")
     base = bench.data.detail
-    assert base.batch_no.startswith(f"BJ{dt.date.today():%Y%m%d}") and base.is_open
+    assert base.batch_no.startswith(f"BJ{clock.today():%Y%m%d}") and base.is_open
     assert bench.batch.currentText().startswith(base.batch_no)
     offered = table_column(bench.feeding.sources, 1)
     assert soy in offered

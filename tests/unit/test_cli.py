@@ -91,9 +91,9 @@ def test_json_round_trip_through_the_cli(demo_db, tmp_path):
 
 def test_reset_password_from_standard_input(sqlite_url):
     from app.db import open_database
-    from app.services import users
+    from app.services import acting, users
 
-    engine, Session = open_database(sqlite_url)
+    engine, Session = open_database(sqlite_url, actor=acting.system("tester"))
     with Session.begin() as session:
         users.create_user(session, "admin", "管理员", "forgotten-password", ["admin"])
     engine.dispose()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from stdnum import ean
 from stdnum.cn import uscc
 
+from app import clock
 from app.db import open_database
 from app.errors import UserError
 from app.models import (
@@ -20,7 +21,7 @@ from app.models import (
     CleaningRecord, FinishedGoodsMovement, WaterMonitoring, EquipmentUpkeep, WorkshopCleanliness,
     StorageConditionRecord,
 )
-from app.services import audit, demo, suppliers
+from app.services import acting, audit, demo, suppliers
 from app.services.common import create
 from app.services.trace import trace
 
@@ -63,7 +64,7 @@ def test_master_data(loaded):
             assert "business_licence" in kinds and len(kinds) >= 2, supplier.name
         # One licence runs out within two weeks of today: the alert shows.
         expiring = suppliers.expiring_documents(s, within_days=14)
-        assert len(expiring) == 1 and expiring[0].valid_to >= dt.date.today()
+        assert len(expiring) == 1 and expiring[0].valid_to >= clock.today()
         assert count(s, Material) >= 30
         categories = set(s.scalars(select(Material.category).distinct()))
         assert {"raw", "additive", "packaging", "agricultural"} <= categories
@@ -84,7 +85,7 @@ def test_history(loaded):
         months = {d.strftime("%Y-%m") for d in s.scalars(select(ProductBatch.production_date))}
         assert len(months) >= 3
         last = s.scalar(select(func.max(ProductBatch.production_date)))
-        assert dt.date.today() - dt.timedelta(days=7) <= last < dt.date.today()
+        assert clock.today() - dt.timedelta(days=7) <= last < clock.today()
         # Several receipts a month; the soybeans in bulk lots.
         assert count(s, IncomingInspection) >= 3 * len(months)
         batches = s.scalars(select(ProductBatch)).all()
@@ -181,7 +182,7 @@ def test_loading_twice_is_refused(loaded):
 
 
 def test_refuses_any_database_with_an_enterprise(tmp_path):
-    engine, Session = open_database(f"sqlite:///{tmp_path / 'demo.db'}")
+    engine, Session = open_database(f"sqlite:///{tmp_path / 'demo.db'}", actor=acting.system("tester"))
     with Session.begin() as s:
         create(s, "enterprise", {
             "name": "上海某食品有限公司", "credit_code": STEM + uscc.calc_check_digit(STEM),

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from app.db import open_database
 from app.errors import UserError
 from app.models import Customer, Feeding
-from app.services import entry
+from app.services import acting, entry
 
 
 @pytest.fixture(scope="module")
 def sessions(demo_db_file):
     """The session's demo database; these tests write nothing (every session is rolled back)."""
-    engine, Session = open_database(f"sqlite:///{demo_db_file[0]}")
+    engine, Session = open_database(f"sqlite:///{demo_db_file[0]}", actor=acting.system("tester"))
     yield Session
     engine.dispose()
 

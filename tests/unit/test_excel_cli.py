@@ -11,7 +11,7 @@ from app.cli import main
 from app.db import make_engine
 from app.models import IncomingInspection
 from app.reports.sheet import HEADER_ROW
-from app.services import receiving
+from app.services import acting, receiving
 from tests.unit import builders as b
 
 
@@ -20,7 +20,7 @@ def factory(sqlite_url):
     assert main(["--db", sqlite_url, "init"]) == 0
     engine = make_engine(sqlite_url)
     with Session(engine) as session, session.begin():
-        session.info["actor"] = "test"
+        acting.bind(session, acting.system("test"))
         p = b.plant(session)
         for day in ("2026-11-05", "2026-11-10", "2026-11-15"):
             receiving.receive(session, b.receipt_values(p, p.soy, receipt_date=day, production_date="2026-11-01"))

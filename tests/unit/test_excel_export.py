@@ -18,7 +18,7 @@ from app.reports import inspection, trace_sheet
 from app.reports.ledger_columns import export_layout
 from app.reports.ledger_export import export_ledger, export_template, importable_keys, template_fields
 from app.reports.sheet import HEADER_ROW, excel_width
-from app.services import distribution, receiving, trace, users
+from app.services import acting, distribution, receiving, trace, users
 from app.services.ledger_query import Filters, LedgerQuery, read_ids
 from tests.unit import builders as b
 
@@ -151,7 +151,7 @@ def test_incoming_and_sales_carry_every_field_of_art_50_and_51(session, tmp_path
 def test_export_needs_the_export_permission(session, tmp_path):
     p = b.plant(session)
     keeper = users.create_user(session, "keeper", "仓管", "password123", ["warehouse_keeper"], person_id=p.person.id)
-    session.info["user_id"] = keeper.id
+    acting.bind(session, acting.user_of(session, keeper.id))
     try:
         with pytest.raises(PermissionDenied):
             export_ledger(session, "incoming_inspection", tmp_path / "no.xlsx")

@@ -19,13 +19,14 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
+from app import clock
 from app.db import make_engine, make_sessionmaker, upgrade
 from app.models import OutboxEntry
 from app.platform import credentials, outbox, package, profile, simulator
 from app.platform.client import Client
 from app.platform.credentials import Credentials
 from app.platform.sender import Sender, backoff
-from app.services import common, receiving, settings
+from app.services import acting, common, receiving, settings
 
 from .builders import plant, receipt_values
 
@@ -61,7 +62,7 @@ def sessions(request, tmp_path):
             pytest.skip("no PostgreSQL server reachable (CI requires one)")
         engine = make_engine(url.render_as_string(hide_password=False))
     upgrade(engine)
-    maker = make_sessionmaker(engine)
+    maker = make_sessionmaker(engine, acting.system("tester"))
     yield maker
     engine.dispose()
     if admin is not None:
@@ -183,7 +184,7 @@ def test_nothing_lost_when_the_sender_is_killed_mid_batch(tmp_path):
     db = tmp_path / "kill.db"
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, acting.system("tester"))
     factory(sessions, 60)
     keys = set(statuses(sessions))
     path = profile_file(tmp_path, batch_size=10, timeout_seconds=3, retry={"base_seconds": 1, "max_seconds": 2, "lease_seconds": 4})
@@ -198,9 +199,10 @@ def test_nothing_lost_when_the_sender_is_killed_mid_batch(tmp_path):
         sender.communicate(timeout=30)
         left = statuses(sessions)
         assert "sent" in left.values() and "pending" in left.values()
-        time.sleep(4.5)  # the dead sender's lease ends
         sim.set_faults()
-        again = cli(str(db), "upload", "--once")
+        # An hour later by the program's clock: the dead sender's lease has ended.
+        later = (clock.now() + dt.timedelta(hours=1)).isoformat()
+        again = cli(str(db), "upload", "--once", env={**os.environ, clock.ENV: later})
         out, err = again.communicate(timeout=120)
         assert again.returncode == 0, err
         assert set(statuses(sessions).values()) == {"acknowledged"}
@@ -216,7 +218,7 @@ def test_credentials_never_reach_the_database_logs_or_exports(tmp_path, caplog):
     db = tmp_path / "secret.db"
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, acting.system("tester"))
     factory(sessions, 3)
     caplog.set_level(logging.DEBUG)
     with simulator.Simulator(accounts={KEY: SECRET}) as sim:
@@ -291,7 +293,7 @@ def test_schedule_in_the_database_catches_up_and_finalised_records_go_at_once(tm
 
     engine = make_engine(f"sqlite:///{tmp_path / 'schedule.db'}")
     upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, acting.system("tester"))
     p = factory(sessions, 2)
     clock = Clock()
     with simulator.Simulator(accounts={"demo": "demo-secret"}) as sim:
@@ -381,7 +383,7 @@ def test_no_stored_credentials_is_said_before_anything_is_claimed(tmp_path):
 
     engine = make_engine(f"sqlite:///{tmp_path / 'nologin.db'}")
     upgrade(engine)
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, acting.system("tester"))
     factory(sessions, 1)
     with sessions.begin() as session:
         settings.put(session, "platform_url", "http://127.0.0.1:9")

@@ -97,9 +97,10 @@ def test_print_commands_on_the_demo_factory(demo_db_file, tmp_path, capsys):
 @pytest.mark.slow
 def test_printing_many_volumes_can_be_cancelled(demo_db_file, tmp_path):
     from app.db import make_engine, make_sessionmaker
+    from app.services import acting
 
     engine = make_engine(f"sqlite:///{demo_db_file[0]}")
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, acting.system("tester"))
     seen = []
 
     class Stop(Exception):

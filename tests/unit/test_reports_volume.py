@@ -19,7 +19,7 @@ from app.models import Archive, Attachment
 from app.reports import fonts
 from app.reports.volume import print_volume
 from app.reports.volume_data import find_archive
-from app.services import archives, common, signature_ink, signatures, users
+from app.services import acting, archives, common, signature_ink, signatures, users
 
 from .builders import lot, plant, released_commodity
 
@@ -240,7 +240,7 @@ def test_without_a_cjk_font_a_clear_message_and_no_file(session, factory, monkey
 def test_printing_needs_the_print_permission(session, factory):
     _p, _commodity, batch, _base = factory
     admin = users.create_user(session, "admin", "管理员", PASSWORD, ["admin"])
-    session.info["user_id"] = admin.id
+    acting.bind(session, acting.user_of(session, admin.id))
     with pytest.raises(PermissionDenied):
         print_volume(session, archives.product_archive(session, batch).id, io.BytesIO())
 

@@ -9,7 +9,7 @@ from app.cli import main
 from app.db import open_database
 from app.errors import PermissionDenied, UserError, ValidationError
 from app.models import IncomingInspection, Signature
-from app.services import audit, common, receiving, signature_ink, signatures, users
+from app.services import acting, audit, common, receiving, signature_ink, signatures, users
 
 from .builders import NOW, plant, receipt_values
 
@@ -138,7 +138,7 @@ def test_copy_with_recomputed_content_hash_still_fails(session, signed):
 
 
 def test_foodarchive_verify_reports_an_invalid_signature(sqlite_url, capsys):
-    engine, sessions = open_database(sqlite_url)
+    engine, sessions = open_database(sqlite_url, actor=acting.system("tester"))
     with sessions.begin() as session:
         p = plant(session)
         users.create_user(session, "wang", "王质检", PASSWORD, ["inspector"])

@@ -26,7 +26,7 @@ from app.models import (
     Setting,
     Warehouse,
 )
-from app.services import audit, signatures, users
+from app.services import acting, audit, signatures, users
 from app.services.transfer import (
     FORMAT,
     VERSION,
@@ -73,7 +73,7 @@ def new_database(engine, tmp_path_factory):
 
 def _fill(engine: Engine) -> None:
     """A small, varied data set written through the application's sessions."""
-    sessions = make_sessionmaker(engine)
+    sessions = make_sessionmaker(engine, acting.system("tester"))
     with sessions.begin() as s:
         s.info["actor"] = "质量负责人"
         scan = Attachment(filename="标签.png", media_type="image/png", sha256="0" * 64, content=CONTENT)
@@ -194,14 +194,14 @@ def test_round_trip_is_exact_and_verifies(new_database, source, tmp_path):
     with target.connect() as connection:
         assert audit.verify(connection) == []
         assert connection.scalar(select(Attachment.content)) == CONTENT
-    with make_sessionmaker(target)() as s:
+    with make_sessionmaker(target, acting.system("tester"))() as s:
         later = s.scalars(select(Archive).where(Archive.archive_no == "0001-2026-D10-002")).one()
         (author, review) = signatures.status(s, later)
         assert (author.meaning, author.signature.printed_name, author.valid) == ("编制", "张三", True)
         assert review == ("审核", None, False)
 
     # The application carries on where the archive stopped: ids and the chain.
-    with make_sessionmaker(target).begin() as s:
+    with make_sessionmaker(target, acting.system("tester")).begin() as s:
         customer = Customer(name="北京某商店", address="北京市", phone="010-1234567")
         s.add(customer)
         s.flush()
@@ -277,7 +277,7 @@ def test_foreign_keys_and_database_constraints(new_database, source, data):
 
 
 def test_refuses_a_database_that_has_rows(new_database, data):
-    with make_sessionmaker(target := new_database()).begin() as s:
+    with make_sessionmaker(target := new_database(), acting.system("tester")).begin() as s:
         s.add(Customer(name="已有客户", address="杭州市", phone="0571-1234567"))
     with target.connect() as connection:
         with pytest.raises(ImportFailed, match="只能导入到空数据库") as info:

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from app.errors import PermissionDenied, UserError, ValidationError
 from app.models import AuditEntry, User, UserRole
-from app.services import common, distribution, receiving, settings, users
+from app.services import acting, common, distribution, receiving, settings, users
 
 from .builders import base_batch, lot, packed_commodity, plant, receipt_values, release_inspection
 
@@ -62,7 +62,7 @@ def test_wrong_role_is_refused_and_nothing_is_written(session):
     release_inspection(session, p, commodity)
     operator = add_user(session, "op", "operator")
     before = audit_count(session)
-    session.info["user_id"] = operator.id
+    acting.bind(session, acting.user_of(session, operator.id))
     with pytest.raises(PermissionDenied) as caught:
         distribution.release(session, commodity, by=p.person.id)
     assert "生产操作员" in caught.value.message and "放行" in caught.value.message
@@ -80,7 +80,7 @@ def test_quality_manager_releases(session):
     p = plant(session)
     commodity = packed_commodity(session, p, base_batch(session, p, lot(session, p, p.soy)))
     release_inspection(session, p, commodity)
-    session.info["user_id"] = add_user(session, "qm", "quality_manager").id
+    acting.bind(session, acting.user_of(session, add_user(session, "qm", "quality_manager").id))
     distribution.release(session, commodity, by=p.person.id)
     assert commodity.status == "released"
 
@@ -98,13 +98,13 @@ def test_no_user_is_the_system_account(session):
 def test_admin_enters_master_data_and_configures_only(session):
     p = plant(session)
     admin = add_user(session, "admin", "admin")
-    session.info["user_id"] = admin.id
+    acting.bind(session, acting.user_of(session, admin.id))
     common.create(session, "warehouse", dict(code="W9", name="原料库", kind="material", storage_condition="ambient"))
     settings.put(session, "mass_balance_tolerance", "0.02")
     add_user(session, "new", "operator")
     with pytest.raises(PermissionDenied, match="系统管理员"):
         receiving.receive(session, receipt_values(p, p.soy))
-    session.info["user_id"] = session.scalar(select(User.id).where(User.username == "new"))
+    acting.bind(session, acting.user_of(session, session.scalar(select(User.id).where(User.username == "new"))))
     with pytest.raises(PermissionDenied, match="设置和用户"):
         add_user(session, "another", "operator")
     with pytest.raises(PermissionDenied):
@@ -116,7 +116,7 @@ def test_inactive_or_unknown_session_user_is_refused(session):
     user = add_user(session, "gone", "quality_manager")
     user.active = False
     session.flush()
-    session.info["user_id"] = user.id
+    acting.bind(session, acting.user_of(session, user.id))
     with pytest.raises(PermissionDenied, match="重新登录"):
         users.require(session, "enter")
 
@@ -124,7 +124,7 @@ def test_inactive_or_unknown_session_user_is_refused(session):
 def test_administrator_changes_roles_and_deactivates_but_keeps_one_admin(session):
     admin = add_user(session, "admin", "admin")
     wang = add_user(session, "wang", "operator")
-    session.info["user_id"] = admin.id
+    acting.bind(session, acting.user_of(session, admin.id))
     users.update_user(session, wang.id, "王五", ["inspector", "operator"], None, True)
     assert users.roles_of(session, wang) == {"inspector", "operator"} and wang.display_name == "王五"
     rows = {row.username: row for row in users.list_users(session)}
@@ -143,7 +143,7 @@ def test_administrator_changes_roles_and_deactivates_but_keeps_one_admin(session
 def test_only_the_administrator_manages_users(session):
     add_user(session, "admin", "admin")
     manager = add_user(session, "qian", "quality_manager")
-    session.info["user_id"] = manager.id
+    acting.bind(session, acting.user_of(session, manager.id))
     for call in (
         lambda: users.list_users(session),
         lambda: users.update_user(session, manager.id, "钱", ["admin"], None, True),

@@ -74,6 +74,7 @@ from . import masterdata, story
 from .clock import Clock
 
 SEED = 20261122
+ACTOR = "演示数据"  # the system account's name on every record the demo makes
 STORY_DAYS = 83  # twelve full weeks of production (108 batches), ending three days before today
 
 COUNTED = {
