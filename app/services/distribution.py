@@ -177,6 +177,7 @@ def recall(session: Session, batch: ProductBatch, values: Mapping[str, object]) 
 
 
 def record_return(session: Session, progress: RecallProgress, units, on: dt.date) -> None:
+    users.require(session, "recall")
     delivery = session.get(Delivery, progress.delivery_id)
     units = ledger("recall_progress").field("units_returned").convert(units)
     if units is None or units < 0 or units > delivery.units:
@@ -188,6 +189,7 @@ def record_return(session: Session, progress: RecallProgress, units, on: dt.date
 
 
 def close_recall(session: Session, record: Recall, *, regulator_opinion: str, corrective_measures: str) -> None:
+    users.require(session, "recall")
     if not corrective_measures or not corrective_measures.strip():
         raise fail("corrective_measures", "整改措施", "「整改措施」不能为空（G§43）")
     record.regulator_opinion = regulator_opinion
@@ -200,6 +202,7 @@ def close_recall(session: Session, record: Recall, *, regulator_opinion: str, co
 
 def destroy(session: Session, values: Mapping[str, object]) -> Destruction:
     """Destroy recalled or non-conforming goods, with time, place, people, method."""
+    users.require(session, "recall")
     record = create(session, "destruction", values)
     batch = session.get(ProductBatch, record.product_batch_id)
     if batch.status not in ("recalled", "nonconforming"):

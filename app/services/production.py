@@ -158,6 +158,9 @@ def record_ccp(
 
 
 def correct_deviation(session: Session, reading: CCPReading, action: str, *, by: int, at: dt.datetime | None = None) -> None:
+    # A corrective action is decided by someone who may amend records, not by
+    # the operator who read the deviation (G§31, HACCP).
+    users.require(session, "amend")
     if not reading.deviation:
         raise UserError("该监控记录在关键限值内，无需纠偏")
     if not action or not action.strip():
@@ -202,6 +205,7 @@ def complete_batch(
     session: Session, batch: ProductBatch, output_quantity, loss_quantity=0, *, finished_at: dt.datetime | None = None,
 ) -> None:
     """Close production: output on hand, expiry from the shelf life, record locked."""
+    users.require(session, "enter", "product_batch")
     _open(batch)
     declaration = ledger("product_batch")
     output = declaration.field("output_quantity").convert(output_quantity)

@@ -13,6 +13,7 @@ from app.ledgers import ledger
 from app.ledgers.choices import DOCUMENT_KIND as SUPPLIER_DOCUMENT_KINDS
 from app.models import Material, PlatformCheck, Supplier, SupplierDocument, SupplierDocumentMaterial
 
+from . import users
 from .common import create, fail, today
 
 # Documents that licence a supplier to supply goods (G§16(3), (5), (6)).
@@ -46,6 +47,7 @@ def record_platform_check(session: Session, supplier: Supplier, values: Mapping[
 def qualify(session: Session, supplier: Supplier, *, by: str, on: dt.date | None = None) -> None:
     """Admit a supplier to the qualified list (G§14–15): a valid business
     licence and a check on a third-party public platform are on file."""
+    users.require(session, "qualify")
     on = on or today(session)
     licences = [d for d in supplier.documents if d.kind == "business_licence" and _valid_on(d, on)]
     if not licences:

@@ -11,6 +11,7 @@ session that names nobody may do nothing that ``require`` guards.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -31,6 +32,7 @@ ROLES: dict[str, str] = {
     "operator": "生产操作员",
     "technician": "技术员",
     "safety_manager": "安全管理员",
+    "purchaser": "采购员",
     "admin": "系统管理员",
 }
 
@@ -40,29 +42,46 @@ ACTIONS: dict[str, str] = {
     "amend": "更正已提交的记录",
     "release": "放行产品",
     "recall": "发起召回",
+    "qualify": "评价、准入和暂停供应商",
+    "seal": "封卷",
     "print": "打印",
     "export": "导出",
     "configure": "修改设置和用户",
 }
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "quality_manager": frozenset({"enter", "sign", "amend", "release", "recall", "print", "export"}),
+    "quality_manager": frozenset({"enter", "sign", "amend", "release", "recall", "qualify", "seal", "print", "export"}),
     "inspector": frozenset({"enter", "sign", "amend", "print", "export"}),
-    "technician": frozenset({"enter", "sign", "amend", "print", "export"}),
-    "safety_manager": frozenset({"enter", "sign", "amend", "print", "export"}),
+    "technician": frozenset({"enter", "sign", "amend", "seal", "print", "export"}),
+    "safety_manager": frozenset({"enter", "sign", "amend", "seal", "print", "export"}),
     "warehouse_keeper": frozenset({"enter", "sign", "print"}),
     "operator": frozenset({"enter", "sign", "print"}),
+    "purchaser": frozenset({"enter", "sign", "print", "export"}),
     # The administrator keeps the system and its master data, and signs nothing.
     "admin": frozenset({"configure", "enter"}),
 }
 
-# Roles whose "enter" covers the master data (基础数据) only.
-MASTER_DATA_ONLY = frozenset({"admin"})
-MASTER_DATA_GROUP = "基础数据"
+SUPPLIER_LEDGERS = frozenset({
+    "supplier", "supplier_material", "supplier_document", "supplier_document_material", "platform_check",
+})
+# What each post enters (R1.7, R5.4): ledger groups (as the navigation shows
+# them) or single ledgers; None is every ledger. Recall, archive and amendment
+# rows are made by their own actions, which check their own permission.
+ENTER_SCOPE: dict[str, frozenset[str] | None] = {
+    "quality_manager": None,
+    "inspector": frozenset({"检验", "进货查验"}),
+    "technician": frozenset({"生产", "检验", "process_step", "ccp", "formula_item"}),
+    "safety_manager": frozenset({"安全管理", "equipment", "training_record", "duty_record"}),
+    "warehouse_keeper": frozenset({"进货查验", "仓储", "出厂与销售"}),
+    "operator": frozenset({"生产"}),
+    "purchaser": SUPPLIER_LEDGERS | {"material", "进货查验"},
+    "admin": frozenset({"基础数据"}),
+}
 
 SIGN_MEANINGS: dict[str, frozenset[str]] = {
     "operator": frozenset({"操作", "编制"}),
     "warehouse_keeper": frozenset({"操作", "编制"}),
+    "purchaser": frozenset({"操作", "编制"}),
     "inspector": frozenset({"编制", "操作", "复核"}),
     "technician": frozenset({"复核", "审核"}),
     "safety_manager": frozenset({"审核", "复核"}),
@@ -73,9 +92,13 @@ SIGN_MEANINGS: dict[str, frozenset[str]] = {
 MIN_PASSWORD = 8
 
 _hasher = PasswordHasher()
-# Verified against when the user name is unknown, so a wrong name and a wrong
-# password take the same time.
-_DUMMY_HASH = _hasher.hash("foodarchive-no-such-user")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the user name is unknown, so a wrong name and a
+    wrong password take the same time; made on first use, not at start-up."""
+    return _hasher.hash("foodarchive-no-such-user")
 
 
 def role_labels(roles: Iterable[str]) -> str:
@@ -230,7 +253,7 @@ def authenticate(session: Session, username: str, password: str) -> User:
     """The active user with this name and password; UserError otherwise."""
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
     except (VerificationError, InvalidHashError):
         raise UserError("用户名或密码不正确") from None
     if user is None:
@@ -259,18 +282,21 @@ def may(roles: Iterable[str], action: str, ledger_key: str | None = None) -> boo
     for role in roles:
         if action not in PERMISSIONS.get(role, ()):
             continue
-        if action == "enter" and role in MASTER_DATA_ONLY and not _is_master_data(ledger_key):
+        if action == "enter" and not may_enter(role, ledger_key):
             continue
         return True
     return False
 
 
-def _is_master_data(ledger_key: str | None) -> bool:
-    if ledger_key is None:
-        return False
+def may_enter(role: str, ledger_key: str | None) -> bool:
+    """Whether ``role`` enters records of this ledger (any ledger when None:
+    the question "does this post enter anything at all")."""
+    scope = ENTER_SCOPE.get(role, frozenset())
+    if scope is None or ledger_key is None:
+        return True
     from app.ledgers import ledger
 
-    return ledger(ledger_key).group == MASTER_DATA_GROUP
+    return ledger_key in scope or ledger(ledger_key).group in scope
 
 
 def require(session: Session, action: str, ledger_key: str | None = None) -> None:

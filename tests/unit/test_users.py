@@ -109,7 +109,11 @@ def test_admin_enters_master_data_and_configures_only(session):
         add_user(session, "another", "operator")
     with pytest.raises(PermissionDenied):
         settings.put(session, "mass_balance_tolerance", "0.03")
-    receiving.receive(session, receipt_values(p, p.soy))  # an operator enters records
+    with pytest.raises(PermissionDenied, match="生产操作员"):
+        receiving.receive(session, receipt_values(p, p.soy))  # receipts are the warehouse's
+    acting.bind(session, acting.user_of(session, admin.id))
+    acting.bind(session, acting.user_of(session, add_user(session, "keeper", "warehouse_keeper").id))
+    receiving.receive(session, receipt_values(p, p.soy))
 
 
 def test_inactive_or_unknown_session_user_is_refused(session):
