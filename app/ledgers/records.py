@@ -280,6 +280,8 @@ register(
         text("certificate_no", "检验合格证号", 14, True),
         text("confirmation_no", "交付确认单号", 14),
         flag("confirmed", "已确认交付"),
+        day("confirmed_on", "确认日期", required=False),
+        text("confirmed_by", "购货方签收人", 10),
         text("cold_chain", "冷链运输条件", 16),
         text("vehicle", "运输车辆", 10),
         warehouse("发货仓库"),

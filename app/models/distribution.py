@@ -66,7 +66,8 @@ class Delivery(Submittable, Recorded, Base):
 
     __tablename__ = "delivery"
     __label__ = "出厂销售记录"
-    live_columns = frozenset({"confirmed", "confirmation_no"})
+    # The buyer confirms after the sale (its own action): not the signed sale.
+    live_columns = frozenset({"confirmed", "confirmation_no", "confirmed_on", "confirmed_by"})
     delivery_no: Mapped[str] = mapped_column(String(40), unique=True)
     commodity_batch_id: Mapped[int] = fk("commodity_batch.id")
     customer_id: Mapped[int] = fk("customer.id")
@@ -75,6 +76,8 @@ class Delivery(Submittable, Recorded, Base):
     certificate_no: Mapped[str] = mapped_column(String(40))
     confirmation_no: Mapped[str | None] = mapped_column(String(40))  # 交付确认单
     confirmed: Mapped[bool] = mapped_column(default=False)
+    confirmed_on: Mapped[dt.date | None]
+    confirmed_by: Mapped[str | None] = mapped_column(String(40))  # the buyer's receiver
     cold_chain: Mapped[str | None] = mapped_column(String(100))
     vehicle: Mapped[str | None] = mapped_column(String(40))
     warehouse_id: Mapped[int | None] = fk("warehouse.id", nullable=True)

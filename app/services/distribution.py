@@ -139,6 +139,10 @@ def deliver(session: Session, commodity: CommodityBatch, customer: Customer, uni
         raise fail("units", "数量", "「数量」必须大于 0")
     if units > commodity.units_on_hand:
         raise fail("units", "数量", f"「数量」{units} 件超过商品批次「{commodity.lot_code}」结存 {commodity.units_on_hand} 件")
+    given = sorted(name for name in CONFIRMATION if values.get(name) not in (None, "", False))
+    if given:
+        labels = "、".join(f"「{ledger('delivery').field(name).label}」" for name in given)
+        raise UserError(f"{labels}在购货方确认后用“确认交付”记录，不随销售记录填写")
     values = dict(values)
     values.setdefault("delivery_no", next_number(session, Delivery, "delivery_no", f"XS{today(session):%Y%m%d}"))
     values.setdefault("certificate_no", commodity.certificate_no)
@@ -152,6 +156,34 @@ def deliver(session: Session, commodity: CommodityBatch, customer: Customer, uni
     submit(session, delivery)
     archives.file_commodity_batch(session, commodity)
     return delivery
+
+
+CONFIRMATION = ("confirmed", "confirmation_no", "confirmed_on", "confirmed_by")
+
+
+def confirm_delivery(session: Session, delivery: Delivery, confirmation_no: str, confirmed_on, confirmed_by: str) -> None:
+    """The buyer's 交付确认单 came back (G§42(三)): its number, date and the
+    buyer's receiver. A confirmed delivery is corrected only by amendment."""
+    users.require(session, "enter", "delivery")
+    declaration = ledger("delivery")
+    if delivery.confirmed:
+        raise UserError(f"出厂销售记录「{delivery.delivery_no}」已于 {delivery.confirmed_on or ''} 确认交付；如有错误请使用“更正”")
+    cleaned = declaration.clean({"confirmation_no": confirmation_no, "confirmed_on": confirmed_on,
+                                 "confirmed_by": confirmed_by}, partial=True)
+    for name in ("confirmation_no", "confirmed_on", "confirmed_by"):
+        if cleaned.get(name) in (None, ""):
+            label = declaration.field(name).label
+            raise fail(name, label, f"「{label}」不能为空")
+    if cleaned["confirmed_on"] < delivery.sale_date:
+        raise fail("confirmed_on", "确认日期", f"「确认日期」不能早于销售日期 {delivery.sale_date}")
+    if cleaned["confirmed_on"] > today(session):
+        raise fail("confirmed_on", "确认日期", "「确认日期」不能晚于今天")
+    delivery.confirmation_no = cleaned["confirmation_no"]
+    delivery.confirmed_on = cleaned["confirmed_on"]
+    delivery.confirmed_by = cleaned["confirmed_by"]
+    delivery.confirmed = True
+    session.flush()
+    archives.file_commodity_batch(session, delivery.commodity_batch)
 
 
 def recall(session: Session, batch: ProductBatch, values: Mapping[str, object]) -> Recall:

@@ -20,8 +20,7 @@ from app.i18n import lazy, tr
 from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
 from app.models import CommodityBatch, ProductBatch, Supplier, Warehouse
-from app.models.base import Submittable
-from . import common, distribution, production, quality, receiving, safety, suppliers
+from . import common, distribution, guards, production, quality, receiving, safety, suppliers
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.
@@ -55,6 +54,8 @@ MADE_WITH = {
 SET_BY_SERVICE = {
     "supplier": ("status", "qualified_on", "qualified_by"),
     "product_batch": ("status", "finished_at", "output_quantity", "loss_quantity", "expiry_date"),
+    # The buyer's confirmation is its own action (distribution.confirm_delivery).
+    "delivery": ("confirmed", "confirmation_no", "confirmed_on", "confirmed_by"),
 }
 # Numbers a service gives when the form leaves them empty.
 AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no"}
@@ -191,7 +192,7 @@ def amend(
     fixed = set(fixed_fields(ledger_key)) & set(changes)
     if fixed:
         raise UserError(_fixed_message(declaration, fixed))
-    locked = isinstance(row, Submittable) and row.locked
+    locked = guards.lock_of(session, row) is not None
     if not locked and not editable(ledger_key):
         raise UserError(refusal(ledger_key))
     given = {name: value for name, value in changes.items() if value is not None and value != ""}

@@ -1,6 +1,8 @@
 """Rules every flush obeys, whoever wrote the code that flushes.
 
-- A submitted (locked) record changes only through ``amend`` (R5.1).
+- A locked record changes only through ``amend`` (R5.1): a submitted one,
+  a record of a completed batch, a safety-management record once saved, and
+  the critical limits of a CCP (``lock_of`` says which and why).
 - Nothing filed in an archive is deleted before the archive's retention
   date, nor is the archive itself (R3.4, G§49).
 - A session that names nobody (``services.acting``) changes nothing that is
@@ -39,12 +41,13 @@ def describe(obj) -> str:
     return f"{type(obj).__label__}「{number or obj.id}」"
 
 
-def _changed_content(obj: Submittable) -> list[str]:
+def _changed_content(obj) -> list[str]:
     state = sa_inspect(obj)
+    live = getattr(obj, "live_columns", frozenset()) | LIVE_COLUMNS.get(obj.__table__.name, frozenset())
     return [
         attr.key
         for attr in state.mapper.column_attrs
-        if attr.key not in obj.live_columns and state.attrs[attr.key].history.has_changes()
+        if attr.key not in live and state.attrs[attr.key].history.has_changes()
     ]
 
 
@@ -52,6 +55,44 @@ def _was_locked(obj: Submittable) -> bool:
     history = sa_inspect(obj).attrs.submitted_at.history
     before = history.deleted[0] if history.deleted else (history.unchanged[0] if history.unchanged else None)
     return before is not None
+
+
+# The records of a product batch (G§20–33): once the batch is completed they
+# are part of a finished record and change only by amendment.
+BATCH_RECORDS = frozenset({
+    "feeding", "ccp_reading", "process_record", "cleaning_record", "sterilisation_record",
+    "intermediate_storage", "packaging_record", "additive_use", "retained_sample",
+})
+# Safety-management records (G§19, G§27–30) are signed paper the moment they
+# are written; CCP limits are what every reading is judged by (R5.1, S§4).
+LOCKED_ON_SAVE = frozenset({
+    "water_monitoring", "equipment_upkeep", "workshop_cleanliness", "storage_condition_record",
+    "near_expiry_handling", "environment_reading", "ccp",
+})
+# Columns the services keep current on a locked row (a deviation is corrected
+# after the reading; the batch record is bookkeeping, not signed content).
+LIVE_COLUMNS = {"ccp_reading": frozenset({"corrective_action", "corrected_at", "corrected_by"})}
+
+
+def lock_of(session: Session, obj) -> str | None:
+    """Why ``obj`` (as stored before this flush) changes only by amendment; None if it may be edited."""
+    table = obj.__table__.name
+    if isinstance(obj, Submittable):
+        return "已提交锁定" if _was_locked(obj) else None
+    if sa_inspect(obj).transient or sa_inspect(obj).pending:
+        return None
+    if table in LOCKED_ON_SAVE:
+        return "保存后锁定"
+    if table in BATCH_RECORDS:
+        from app.models import ProductBatch
+
+        batch_id = sa_inspect(obj).attrs.batch_id.history
+        batch_id = (batch_id.deleted or batch_id.unchanged or batch_id.added or [None])[0]
+        with session.no_autoflush:
+            batch = session.get(ProductBatch, batch_id) if batch_id is not None else None
+        if batch is not None and batch.submitted_at is not None:
+            return f"所属产品批「{batch.batch_no}」已完工锁定"
+    return None
 
 
 def _today(session: Session) -> dt.date:
@@ -74,17 +115,16 @@ def _enforce(session: Session, _flush_context, _instances) -> None:
             obj.created_by = actor
     allowed = amending(session)
     for obj in session.dirty:
-        if (
-            isinstance(obj, Submittable)
-            and id(obj) not in allowed
-            and _was_locked(obj)
-            and _changed_content(obj)
-        ):
-            raise RecordLocked(f"{describe(obj)}已提交锁定，不能直接修改；请使用“更正”并说明理由")
+        if id(obj) in allowed or not _changed_content(obj):
+            continue
+        why = lock_of(session, obj)
+        if why:
+            raise RecordLocked(f"{describe(obj)}{why}，不能直接修改；请使用“更正”并说明理由")
     for obj in session.deleted:
-        if isinstance(obj, Submittable) and obj.submitted_at is not None:
-            raise RecordLocked(f"{describe(obj)}已提交锁定，不能删除")
-        _refuse_early_delete(session, obj)
+        _refuse_early_delete(session, obj)  # the archive's retention speaks first (G§49)
+        why = lock_of(session, obj)
+        if why:
+            raise RecordLocked(f"{describe(obj)}{why}，不能删除")
 
 
 def _refuse_early_delete(session: Session, obj) -> None:

@@ -18,6 +18,7 @@ from app.models import (
     CriticalControlPoint,
     Feeding,
     MaterialLot,
+    Person,
     Product,
     ProductBatch,
 )
@@ -60,18 +61,36 @@ def _open(batch: ProductBatch) -> None:
         raise UserError(f"产品批「{batch.batch_no}」已完工或已处置，不能再记录投料")
 
 
+def _feeding_time(session: Session, fed_at, after: dt.datetime | None, after_what: str) -> dt.datetime:
+    """The time the paper record gives (now when none is given): not in the
+    future, not before the source existed."""
+    fed_at = ledger("feeding").field("fed_at").convert(fed_at) if fed_at is not None else now(session)
+    if fed_at > now(session):
+        raise fail("fed_at", "投料时间", "「投料时间」不能晚于现在")
+    if after is not None and fed_at < after:
+        raise fail("fed_at", "投料时间", f"「投料时间」不能早于{after_what}（{after:%Y-%m-%d %H:%M}）")
+    return fed_at
+
+
 def feed_lot(
     session: Session, batch: ProductBatch, lot: MaterialLot, quantity, *, operator_id: int,
     fed_at: dt.datetime | None = None, method: str | None = None, purpose: str | None = None,
+    handed_over_by: int | None = None,
 ) -> Feeding:
-    """Issue material from a lot and feed it into the batch (G§22)."""
+    """Issue material from a lot and feed it into the batch (G§22): the
+    hand-over from the store (发料人 → the operator, 领料人) is the stock line."""
     users.require(session, "enter", "feeding")
     _open(batch)
-    fed_at = fed_at or now(session)
+    received = lot.receipt.receipt_date if lot.receipt is not None else None
+    fed_at = _feeding_time(session, fed_at, dt.datetime.combine(received, dt.time()) if received else None,
+                           f"物料批次「{lot.lot_no}」的进货日期")
     quantity = ledger("feeding").field("quantity").convert(quantity)
     if quantity is None:
         raise fail("quantity", "使用数量", "「使用数量」不能为空")
-    receiving.issue(session, lot, quantity, fed_at, batch_id=batch.id, received_by=operator_id)
+    if handed_over_by is not None:
+        get_or_fail(session, Person, handed_over_by, "handed_over_by", "发料人")
+    receiving.issue(session, lot, quantity, fed_at, batch_id=batch.id, received_by=operator_id,
+                    handed_over_by=handed_over_by)
     feeding = Feeding(
         batch_id=batch.id, material_lot_id=lot.id, quantity=quantity, unit=lot.unit,
         method=method, fed_at=fed_at, operator_id=operator_id, created_by=actor(session),
@@ -109,6 +128,7 @@ def feed_batch(
     mixing batches makes a new batch (G§4(1))."""
     users.require(session, "enter", "feeding")
     _open(batch)
+    fed_at = _feeding_time(session, fed_at, source.finished_at, f"产品批「{source.batch_no}」的完工时间")
     quantity = ledger("feeding").field("quantity").convert(quantity)
     label = "投入产品批"
     if source.id == batch.id or batch.id in _upstream(session, source.id):
@@ -122,7 +142,7 @@ def feed_batch(
     source.quantity_on_hand -= quantity
     feeding = Feeding(
         batch_id=batch.id, source_batch_id=source.id, quantity=quantity, unit=source.unit,
-        method=method, fed_at=fed_at or now(session), operator_id=operator_id, created_by=actor(session),
+        method=method, fed_at=fed_at, operator_id=operator_id, created_by=actor(session),
     )
     session.add(feeding)
     session.flush()

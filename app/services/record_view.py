@@ -14,7 +14,8 @@ from app.errors import UserError
 from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named
 from app.models import Amendment
-from app.models.base import Submittable
+
+from . import guards
 
 Choices = list[tuple[int, str]]  # (id, display text) of the rows a reference may name
 
@@ -36,6 +37,7 @@ class Snapshot:
     values: dict[str, object]
     number: str
     locked: bool
+    lock_reason: str | None = None  # why it changes only by amendment (guards.lock_of)
     submitted_at: dt.datetime | None = None
     submitted_by: str | None = None
     amendments: list[AmendmentLine] = field(default_factory=list)
@@ -53,10 +55,12 @@ def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
         .where(Amendment.table_name == declaration.model.__table__.name, Amendment.row_id == record_id)
         .order_by(Amendment.created_at, Amendment.id)
     ).all()
+    lock = guards.lock_of(session, row)
     return Snapshot(
         values=values,
         number=str(number) if number is not None else str(record_id),
-        locked=isinstance(row, Submittable) and row.locked,
+        locked=lock is not None,
+        lock_reason=lock,
         submitted_at=getattr(row, "submitted_at", None),
         submitted_by=getattr(row, "submitted_by", None),
         amendments=[AmendmentLine(*line) for line in lines],

@@ -70,7 +70,8 @@ class CommodityDetail:
     certificate_no: str | None
     blockers: tuple[str, ...]
     inspections: tuple[tuple[str, str, str, str], ...]  # report no, sampled at, conclusion, label check
-    deliveries: tuple[tuple[str, str, int, dt.date], ...]  # delivery no, customer, units, sale date
+    # delivery no, customer, units, sale date, the buyer's confirmation ("" while unconfirmed)
+    deliveries: tuple[tuple[str, str, int, dt.date, str], ...]
 
     @property
     def releasable(self) -> bool:
@@ -112,6 +113,13 @@ def customer(session: Session, name: str) -> Customer:
     found = session.scalar(select(Customer).where(Customer.name == name.strip()))
     if found is None:
         raise UserError(tr("No customer named {name}", name=name))
+    return found
+
+
+def delivery(session: Session, delivery_no: str) -> Delivery:
+    found = session.scalar(select(Delivery).where(Delivery.delivery_no == delivery_no))
+    if found is None:
+        raise UserError(tr("No delivery numbered {number}", number=delivery_no))
     return found
 
 
@@ -178,5 +186,11 @@ def _detail(session: Session, commodity_id: int) -> CommodityDetail | None:
             (i.report_no, i.sampled_at.strftime("%Y-%m-%d %H:%M"), VERDICT.get(i.conclusion, i.conclusion),
              label_check(i.label_check_passed)) for i in inspections
         ),
-        deliveries=tuple((d.delivery_no, name, d.units, d.sale_date) for d, name in deliveries),
+        deliveries=tuple((d.delivery_no, name, d.units, d.sale_date, _confirmation(d)) for d, name in deliveries),
     )
+
+
+def _confirmation(delivery: Delivery) -> str:
+    if not delivery.confirmed:
+        return ""
+    return f"{delivery.confirmation_no or ''} {delivery.confirmed_on or ''} {delivery.confirmed_by or ''}".strip()

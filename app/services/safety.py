@@ -17,13 +17,12 @@ SAFETY_LEDGERS = archives.SAFETY_LEDGERS
 
 
 def record_reading(session: Session, values: Mapping[str, object]) -> EnvironmentReading:
-    """A reading outside its alarm limits is flagged as an alarm (R2.9)."""
-    reading = create(session, "environment_reading", values, alarm=False)
-    low, high = reading.alarm_low, reading.alarm_high
-    if (low is not None and reading.value < low) or (high is not None and reading.value > high):
-        reading.alarm = True
-        session.flush()
-    return reading
+    """A reading outside its alarm limits is flagged as an alarm (R2.9),
+    decided before it is saved: a saved reading is locked."""
+    cleaned = ledger("environment_reading").clean(dict(values, alarm=False))
+    low, high, value = cleaned.get("alarm_low"), cleaned.get("alarm_high"), cleaned["value"]
+    alarm = (low is not None and value < low) or (high is not None and value > high)
+    return create(session, "environment_reading", values, alarm=alarm)
 
 
 def record(session: Session, ledger_key: str, values: Mapping[str, object]):

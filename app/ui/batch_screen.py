@@ -196,8 +196,10 @@ class BatchWorkbench(WorkflowScreen):
             error.show_message(tr("Choose a batch above or start a new one."))
         return self.batch_id
 
-    def feed(self, number: str, quantity, *, operator_id: int | None = None, method: str | None = None) -> None:
-        """Feed ``quantity`` of a material lot or a completed batch (by its number) into this batch."""
+    def feed(self, number: str, quantity, *, operator_id: int | None = None, method: str | None = None,
+             fed_at: dt.datetime | None = None, handed_over_by: int | None = None) -> None:
+        """Feed ``quantity`` of a material lot or a completed batch (by its number) into this batch,
+        at the time the paper record gives (now when none)."""
         batch_id, operator_id = self._shown_batch(self.feeding.error), operator_id or self.feeding.operator.current_id()
         if batch_id is None:
             return
@@ -206,9 +208,11 @@ class BatchWorkbench(WorkflowScreen):
             batch = session.get(ProductBatch, batch_id)
             source = batch_view.feed_source(session, number)
             if isinstance(source, MaterialLot):
-                production.feed_lot(session, batch, source, quantity, operator_id=operator_id, method=method)
+                production.feed_lot(session, batch, source, quantity, operator_id=operator_id, method=method,
+                                    fed_at=fed_at, handed_over_by=handed_over_by)
                 return
-            production.feed_batch(session, batch, source, quantity, operator_id=operator_id, method=method)
+            production.feed_batch(session, batch, source, quantity, operator_id=operator_id, method=method,
+                                  fed_at=fed_at)
 
         self.submit(write, self.feeding.error)
 

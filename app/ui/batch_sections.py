@@ -65,6 +65,9 @@ class FeedingSection(QWidget):
         legend.setStyleSheet("color: #6b6b6b;")
         self.quantity = DecimalEdit(label_of("feeding", "quantity"))
         self.unit = QLabel("")
+        # The time the paper record says, and who handed the material over (G§22).
+        self.fed_at = datetime_edit()
+        self.handed_over = IdCombo()
         self.operator = IdCombo()
         self.method = QLineEdit()
         self.method.setPlaceholderText(label_of("feeding", "method"))
@@ -81,6 +84,8 @@ class FeedingSection(QWidget):
         top.addLayout(row(legend, self.show_all))
         top.addWidget(self.sources, 1)
         top.addLayout(row(label_of("feeding", "quantity"), self.quantity, self.unit,
+                          label_of("feeding", "fed_at"), self.fed_at,
+                          label_of("stock_movement", "handed_over_by"), self.handed_over,
                           label_of("feeding", "operator_id"), self.operator, self.method, self.button))
         top.addWidget(self.error)
         done = QGroupBox(tr("Feeding records of this batch"))
@@ -92,6 +97,7 @@ class FeedingSection(QWidget):
 
     def show_detail(self, detail: BatchDetail, data: WorkbenchData) -> None:
         self.operator.set_people(data.people, posts=("production",), team=detail.team)
+        self.handed_over.set_people(data.people, posts=("storage",))
         colours = {"expired": RED_BG, "near": AMBER_BG, "ok": None}
         kinds = {"lot": tr("Material lot"), "batch": tr("Product batch")}
         fill_table(
@@ -117,7 +123,8 @@ class FeedingSection(QWidget):
             self.error.show_message(tr("Choose a lot or a batch in the table first."))
             return
         self.bench.feed(number, self.quantity.value(), operator_id=self.operator.current_id(),
-                        method=self.method.text().strip() or None)
+                        method=self.method.text().strip() or None, fed_at=moment(self.fed_at),
+                        handed_over_by=self.handed_over.current_id())
 
 
 class CCPSection(QWidget):

@@ -310,10 +310,12 @@ class RecordDialog(QDialog):
             text = None if entry.creatable(self.ledger.key) else entry.refusal(self.ledger.key)
         elif self._amending:
             text = tr("Amending: correct the wrong fields, then save and give the reason. The original values are kept.")
-        elif snapshot.locked:
-            when = snapshot.submitted_at.strftime("%Y-%m-%d %H:%M") if snapshot.submitted_at else ""
+        elif snapshot.locked and snapshot.submitted_at:
+            when = snapshot.submitted_at.strftime("%Y-%m-%d %H:%M")
             text = tr("Submitted and locked ({time}, {who}). To change it, click Amend and give a reason.",
                       time=when, who=snapshot.submitted_by or "")
+        elif snapshot.locked:
+            text = tr("Locked: {reason}. To change it, click Amend and give a reason.", reason=snapshot.lock_reason)
         elif not entry.editable(self.ledger.key):
             text = entry.refusal(self.ledger.key)
         else:

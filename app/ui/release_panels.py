@@ -38,6 +38,7 @@ from .workflow_kit import (
     make_table,
     moment,
     row,
+    selected_key,
 )
 
 # Release checks most factories make on every lot (G§40); the user edits them.
@@ -233,7 +234,16 @@ class DeliveryPanel(QWidget):
         self.button = action_button(tr("Record the sale"), self._deliver)
         self.error = ErrorLabel()
         self.deliveries = make_table([label_of("delivery", "delivery_no"), label_of("delivery", "customer_id"),
-                                      label_of("delivery", "units"), label_of("delivery", "sale_date")], stretch=1)
+                                      label_of("delivery", "units"), label_of("delivery", "sale_date"),
+                                      tr("Buyer's confirmation")], stretch=1)
+        # G§42(三): the buyer's 交付确认单 comes back after the sale.
+        self.confirmation_no = QLineEdit()
+        self.confirmation_no.setPlaceholderText(label_of("delivery", "confirmation_no"))
+        self.confirmed_on = date_edit()
+        self.confirmed_by = QLineEdit()
+        self.confirmed_by.setPlaceholderText(label_of("delivery", "confirmed_by"))
+        self.confirm_button = action_button(tr("Confirm delivery"), self._confirm)
+        self.confirm_error = ErrorLabel()
         form = QFormLayout()
         form.addRow(label_of("delivery", "customer_id"), self.customer)
         form.addRow(label_of("delivery", "units"), row(self.units, label_of("delivery", "sale_date"), self.sale_date))
@@ -244,15 +254,23 @@ class DeliveryPanel(QWidget):
         form.addRow(self.error)
         self.entry = QWidget()
         self.entry.setLayout(form)
+        self.confirm = QGroupBox(tr("The buyer's confirmation of the delivery chosen above"))
+        confirm = QVBoxLayout(self.confirm)
+        confirm.addLayout(row(self.confirmation_no, label_of("delivery", "confirmed_on"), self.confirmed_on,
+                              self.confirmed_by, self.confirm_button))
+        confirm.addWidget(self.confirm_error)
         layout = QVBoxLayout(self)
         layout.addWidget(self.entry)
         layout.addWidget(self.deliveries, 1)
+        layout.addWidget(self.confirm)
 
     def show_data(self, data: DeskData, detail: CommodityDetail | None) -> None:
         self.completer.model().setStringList([name for _id, name in data.customers])
         self.clerk.set_people(data.people, posts=("storage",))
-        fill_table(self.deliveries, [[no, name, str(units), str(day)] for no, name, units, day in detail.deliveries]
-                   if detail else [])
+        rows = detail.deliveries if detail else ()
+        fill_table(self.deliveries, [[no, name, str(units), str(day), confirmed or tr("Not confirmed yet")]
+                                     for no, name, units, day, confirmed in rows],
+                   keys=[no for no, *_rest in rows])
         can = detail is not None and detail.status == "released" and detail.units_on_hand > 0
         self.entry.setEnabled(can)
         if can:
@@ -263,3 +281,11 @@ class DeliveryPanel(QWidget):
                           sale_date=self.sale_date.date().toPython(), clerk_id=self.clerk.current_id(),
                           cold_chain=self.cold_chain.text().strip() or None,
                           vehicle=self.vehicle.text().strip() or None)
+
+    def _confirm(self) -> None:
+        number = selected_key(self.deliveries)
+        if number is None:
+            self.confirm_error.show_message(tr("Choose a delivery in the table first."))
+            return
+        self.desk.confirm_delivery(number, self.confirmation_no.text().strip(),
+                                   self.confirmed_on.date().toPython(), self.confirmed_by.text().strip())

@@ -244,6 +244,17 @@ class ReleaseDesk(WorkflowScreen):
 
         self.submit(write, self.release_error, next_key=lambda commodity_id: commodity_id)
 
+    def confirm_delivery(self, delivery_no: str, confirmation_no: str, confirmed_on: dt.date, confirmed_by: str) -> None:
+        """The buyer's signed 交付确认单 for one delivery of the shown batch."""
+        target = self._lot(None)
+
+        def write(session):
+            delivery = release_view.delivery(session, delivery_no)
+            distribution.confirm_delivery(session, delivery, confirmation_no, confirmed_on, confirmed_by)
+            return self._resolve(session, target).id
+
+        self.submit(write, self.delivery.confirm_error, next_key=lambda commodity_id: commodity_id)
+
     def deliver(self, lot_code: str | None, customer_name: str, units, *, sale_date: dt.date | None = None,
                 clerk_id: int | None = None, cold_chain: str | None = None, vehicle: str | None = None) -> None:
         target, clerk_id = self._lot(lot_code), clerk_id or self.delivery.clerk.current_id()

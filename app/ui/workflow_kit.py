@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import clock
 from app.errors import UserError
 from app.ledgers import ledger
 
@@ -115,14 +116,14 @@ class IdCombo(QComboBox):
 
 
 def datetime_edit(parent: QWidget | None = None) -> QDateTimeEdit:
-    edit = QDateTimeEdit(QDateTime.currentDateTime(), parent)
+    edit = QDateTimeEdit(QDateTime(clock.now()), parent)
     edit.setDisplayFormat("yyyy-MM-dd HH:mm")
     edit.setCalendarPopup(True)
     return edit
 
 
 def date_edit(parent: QWidget | None = None) -> QDateEdit:
-    edit = QDateEdit(QDate.currentDate(), parent)
+    edit = QDateEdit(QDate(clock.today()), parent)
     edit.setDisplayFormat("yyyy-MM-dd")
     edit.setCalendarPopup(True)
     return edit

@@ -190,6 +190,15 @@ def test_batch_to_customer(qtbot, ctx, monkeypatch):
     done(qtbot, desk, desk.deliver, lot.lot_code, CUSTOMER, 400)
     assert desk.data.detail.units_on_hand == 600
     assert table_column(desk.delivery.deliveries, 1) == [CUSTOMER]
+    assert table_column(desk.delivery.deliveries, 4) == ["未确认"]
+
+    # --- the buyer's signed 交付确认单 comes back ------------------------------------------
+    select_key(desk.delivery.deliveries, desk.data.detail.deliveries[0][0])
+    desk.delivery.confirmation_no.setText("QS-0001")
+    assert act(qtbot, desk, desk.delivery.confirm_button.click) == "「购货方签收人」不能为空"
+    desk.delivery.confirmed_by.setText("李收货")
+    done(qtbot, desk, desk.delivery.confirm_button.click)
+    assert table_column(desk.delivery.deliveries, 4) == [f"QS-0001 {clock.today()} 李收货"]
 
     # --- trace the soybeans forward to the customer -------------------------------------
     try:

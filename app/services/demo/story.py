@@ -344,11 +344,14 @@ class Story:
         for number, (customer, units) in enumerate(drops):
             self.confirmations += 1
             self.clock.set(at + dt.timedelta(minutes=40 * (number + 1)))
-            distribution.deliver(self.session, commodity, customer, units, {
-                "sale_date": at.date(), "confirmation_no": f"QS{at:%Y%m%d}{self.confirmations:04d}", "confirmed": True,
+            delivery = distribution.deliver(self.session, commodity, customer, units, {
+                "sale_date": at.date(),
                 "cold_chain": f"冷藏车 0～4 ℃，全程温度记录（到货 {self.rng.uniform(2.0, 4.0):.1f} ℃）",
                 "vehicle": vehicle, "warehouse_id": self.factory.warehouses["W04"].id, "clerk_id": clerk.id,
             })
+            # The driver brings the signed 交付确认单 back the same day.
+            distribution.confirm_delivery(self.session, delivery, f"QS{at:%Y%m%d}{self.confirmations:04d}", at.date(),
+                                          customer.contact_person or customer.name)
 
     # ---------------------------------------------------------------- recall
 
