@@ -57,3 +57,15 @@ def print_label(sessions, kind: str, number: str, out: str, spine: float = 30) -
             labels.cover_label(session, number, out, spine)
             print(tr("Written {path}.", path=out))
     return 0
+
+
+def export_epcis(sessions, first: str, last: str, out: str) -> int:
+    """The EPCIS 2.0 document of a period (docs/epcis.md)."""
+    from . import epcis
+
+    with sessions() as session:
+        summary = epcis.export_period(session, _date(first, "--from"), _date(last, "--to"), out)
+    for warning in summary.warnings:
+        print(f"注意：{warning}", file=sys.stderr)
+    print(f"已导出 EPCIS 2.0 文档 {out}：{first} 至 {last} 的 {summary.line()}")
+    return 0
