@@ -80,3 +80,27 @@ def test_first_day_quality_manager_exports_and_a_keeper_is_not_offered_it(qtbot,
 
     empty_ctx.log_in(keeper)
     assert view_of(qtbot, empty_ctx).epcis_button.isHidden()
+
+
+def test_an_administrator_sets_the_qr_address_and_a_bad_one_is_refused_inline(qtbot, empty_ctx):
+    from app.services import settings
+    from app.ui.codes_settings import CodesSettingsDialog
+
+    admin = empty_ctx.write(lambda s: users.create_user(s, "admin", "管理员", PASSWORD, ["admin"]).id, as_system="测试")(None)
+    empty_ctx.log_in(admin)
+    dialog = CodesSettingsDialog(empty_ctx)
+    qtbot.addWidget(dialog)
+    assert dialog.resolver.text() == "https://id.gs1.org" and dialog.epcis_base.text() == ""
+    assert dialog.epcis_base.placeholderText() == "https://id.foodarchive.invalid/unknown"
+    dialog.resolver.setText("trace.songhe.cn")
+    dialog.buttons.accepted.emit()
+    empty_ctx.runner.settle()
+    assert dialog.error.isVisibleTo(dialog) and "GS1 数字链接解析地址" in dialog.error.text()
+    dialog.resolver.setText("https://trace.songhe.cn/q/")
+    dialog.epcis_base.setText("https://trace.songhe.cn/id")
+    with qtbot.waitSignal(dialog.accepted):
+        dialog.buttons.accepted.emit()
+        empty_ctx.runner.settle()
+    with empty_ctx.read() as session:
+        assert settings.get(session, "digital_link_resolver") == "https://trace.songhe.cn/q"
+        assert settings.get(session, "epcis_id_base") == "https://trace.songhe.cn/id"
