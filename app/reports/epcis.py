@@ -444,7 +444,7 @@ class _Builder:
                 "recall", "ObjectEvent", (record.recall_no,), _time(record.started_on, dt.time(12, 0)),
                 action="OBSERVE", disposition="recalled", quantityList=classes, readPoint={"id": self.site},
                 bizTransactionList=self._doc("recall", record.recall_no),
-                **{_fa("recallReason"): record.reason, _fa("recallLevel"): record.level or ""},
+                **{_fa("recallReason"): record.reason}, **({_fa("recallLevel"): record.level} if record.level else {}),
             )
 
     def returns(self) -> None:
