@@ -263,6 +263,18 @@ def cmd_print_label(args) -> int:
     return reports_cli.print_label(_open(args)[1], args.kind, args.number, args.out, args.spine)
 
 
+def cmd_export_epcis(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.export_epcis(_open(args)[1], args.first, args.last, args.out)
+
+
+def cmd_export_pages(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.export_pages(_open(args)[1], args.out)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="foodarchive",
@@ -317,6 +329,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number", metavar="LOT_OR_ARCHIVE_NO", help="商品批号（batch），或档号、批号（cover）")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
     p.add_argument("--spine", type=float, default=30, metavar="MM", help="脊背宽度（毫米，默认 30）")
+    p = add("export-epcis", cmd_export_epcis, "把一段时间内的收货、生产、包装、检验、放行、发货、召回和销毁导出为 GS1 EPCIS 2.0 文档（JSON-LD）",
+            "标识与事件的对应关系见 docs/epcis.md")
+    p.add_argument("--from", dest="first", required=True, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
+    p.add_argument("--to", dest="last", required=True, metavar="DATE", help="结束日期（YYYY-MM-DD，含）")
+    p.add_argument("--out", required=True, metavar="FILE.jsonld", help="输出文件")
+    p = add("export-pages", cmd_export_pages, "为每个已放行的商品批次生成标签二维码指向的批次信息网页（静态网站，可放到任何网站空间）",
+            "页面路径与 GS1 数字链接一致：01/<商品条码>/10/<批号>/index.html；说明见 docs/batch-pages.md")
+    p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹（不存在则新建；只覆盖本程序生成的文件）")
     return parser
 
 

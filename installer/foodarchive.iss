@@ -35,9 +35,18 @@
 #define AppExe "FoodArchive.exe"
 #define UploadTaskName "FoodArchive\Upload"
 ; The Chinese messages of Setup itself are a translation Inno Setup does not
-; ship in every version: put ChineseSimplified.isl into its Languages folder
-; (installer/README.md). Without it Setup speaks English.
-#define HaveChinese FileExists(CompilerPath + "Languages\ChineseSimplified.isl")
+; ship (it is one of its unofficial translations): put ChineseSimplified.isl
+; next to this script or into Inno Setup's Languages folder, or name it with
+; /DChineseMessages=<file> (installer/README.md). Without it Setup speaks
+; English; the shortcuts and the task texts below are Chinese either way.
+#ifndef ChineseMessages
+  #if FileExists(AddBackslash(SourcePath) + "ChineseSimplified.isl")
+    #define ChineseMessages AddBackslash(SourcePath) + "ChineseSimplified.isl"
+  #elif FileExists(CompilerPath + "Languages\ChineseSimplified.isl")
+    #define ChineseMessages "compiler:Languages\ChineseSimplified.isl"
+  #endif
+#endif
+#define HaveChinese Defined(ChineseMessages)
 
 [Setup]
 ; The AppId never changes: it is how a new version finds and replaces the old one.
@@ -72,7 +81,7 @@ RestartApplications=no
 
 [Languages]
 #if HaveChinese
-Name: "chinesesimplified"; MessagesFile: "compiler:Languages\ChineseSimplified.isl"
+Name: "chinesesimplified"; MessagesFile: "{#ChineseMessages}"
 #endif
 Name: "english"; MessagesFile: "compiler:Default.isl"
 

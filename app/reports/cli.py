@@ -57,3 +57,30 @@ def print_label(sessions, kind: str, number: str, out: str, spine: float = 30) -
             labels.cover_label(session, number, out, spine)
             print(tr("Written {path}.", path=out))
     return 0
+
+
+def export_epcis(sessions, first: str, last: str, out: str) -> int:
+    """The EPCIS 2.0 document of a period (docs/epcis.md)."""
+    from . import epcis
+
+    with sessions() as session:
+        summary = epcis.export_period(session, _date(first, "--from"), _date(last, "--to"), out)
+    for warning in summary.warnings:
+        print(f"注意：{warning}", file=sys.stderr)
+    print(f"已导出 EPCIS 2.0 文档 {out}：{first} 至 {last} 的 {summary.line()}")
+    return 0
+
+
+def export_pages(sessions, out: str) -> int:
+    """The static site of batch pages behind the labels' QR codes (docs/batch-pages.md)."""
+    from . import batch_pages
+
+    with sessions() as session:
+        site = batch_pages.export_pages(session, out)
+    for warning in site.warnings:
+        print(f"注意：{warning}", file=sys.stderr)
+    for skipped in site.skipped:
+        print(f"未生成：{skipped}", file=sys.stderr)
+    print(f"已生成 {len(site.pages)} 个批次页面和首页 index.html：{out}"
+          f"（放在网址 {site.resolver}/ 下，与标签二维码一致）")
+    return 0

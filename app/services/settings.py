@@ -35,6 +35,10 @@ DEFAULTS: dict[str, object] = {
     # resolver of the batch label's QR code.
     "report_font": "",
     "digital_link_resolver": "https://id.gs1.org",
+    # EPCIS export (app/reports/epcis_ids.py): the base of our own URIs for
+    # lots, parties and places without a GS1 key; "" = a placeholder made
+    # from our credit code (docs/epcis.md).
+    "epcis_id_base": "",
 }
 
 LABELS = {
@@ -49,6 +53,7 @@ LABELS = {
     "upload_alert_hours": "未上传提醒（小时）",
     "report_font": "打印字体",
     "digital_link_resolver": "GS1 数字链接解析地址",
+    "epcis_id_base": "EPCIS 自有标识前缀",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
@@ -67,6 +72,8 @@ def put(session: Session, key: str, value) -> None:
         check_archive_pattern(value)
     if key in PLATFORM_KEYS:
         value = check_platform_setting(key, value)
+    if key in URI_KEYS:
+        value = check_uri_setting(key, value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -87,6 +94,25 @@ def check_archive_pattern(pattern: str) -> None:
         ) from None
     if "{案卷号" not in pattern:
         raise ValidationError(FieldError("archive_no_pattern", label, f"「{label}」必须包含 {{案卷号}}，否则档号不唯一"))
+
+
+URI_KEYS = ("digital_link_resolver", "epcis_id_base")
+
+
+def check_uri_setting(key: str, value) -> str:
+    """An absolute http(s) address without query or fragment ("" keeps the default
+    of ``epcis_id_base``): QR codes, batch pages and EPCIS identifiers are made from it."""
+    from urllib.parse import urlsplit
+
+    label = LABELS[key]
+    value = (value or "").strip().rstrip("/")
+    if not value and key == "epcis_id_base":
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment \
+            or any(ch.isspace() for ch in value) or not value.isascii():
+        raise ValidationError(FieldError(key, label, f"「{label}」应为 https:// 开头、不含空格、? 和 # 的网址，例如 https://trace.example.cn"))
+    return value
 
 
 PLATFORM_KEYS = ("platform_url", "platform_profile", "upload_interval_minutes", "upload_daily_hour",

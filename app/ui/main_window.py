@@ -132,6 +132,7 @@ class MainWindow(QMainWindow):
         group.triggered.connect(self._choose_language)
         if self.ctx.may("configure"):
             settings_menu.addAction(tr("Platform upload…"), self._platform_settings)
+            settings_menu.addAction(tr("Trace codes and batch pages…"), self._codes_settings)
         if self.ctx.user_id is not None:
             settings_menu.addAction(tr("Change my password…"), self._change_password)
         if self.ctx.may("export"):
@@ -155,6 +156,12 @@ class MainWindow(QMainWindow):
 
         self._about = AboutDialog(self.ctx, self)
         self._about.open()
+
+    def _codes_settings(self) -> None:
+        from .codes_settings import CodesSettingsDialog
+
+        self._codes_dialog = CodesSettingsDialog(self.ctx, self)
+        self._codes_dialog.open()
 
     def _platform_settings(self) -> None:
         from .platform_settings import PlatformSettingsDialog

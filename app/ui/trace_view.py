@@ -96,14 +96,20 @@ class TraceView(QWidget):
         self.sheet_button = QPushButton(tr("Excel sheet…"), enabled=False)
         self.sheet_button.setObjectName("traceSheet")
         self.sheet_button.clicked.connect(lambda _checked=False: self.export_sheet())
+        self.epcis_button = QPushButton(tr("EPCIS file…"), enabled=False)
+        self.epcis_button.setObjectName("traceEpcis")
+        self.epcis_button.setToolTip(tr("The traced receipts, production, packing, inspections, releases and "
+                                        "deliveries as a GS1 EPCIS 2.0 document, the format buyers' traceability "
+                                        "systems read"))
+        self.epcis_button.clicked.connect(lambda _checked=False: self.export_epcis())
         bar = QHBoxLayout()
         bar.addWidget(QLabel(tr("Number:")))
         bar.addWidget(self.number, 1)
         for widget in (self.forward_button, self.backward_button, self.trace_button, self.busy,
-                       self.copy_button, self.export_button, self.sheet_button):
+                       self.copy_button, self.export_button, self.sheet_button, self.epcis_button):
             bar.addWidget(widget)
-        self.ctx.offer(self.export_button, "export")
-        self.ctx.offer(self.sheet_button, "export")
+        for button in (self.export_button, self.sheet_button, self.epcis_button):
+            self.ctx.offer(button, "export")
 
         self.error = QLabel(visible=False, wordWrap=True)
         self.error.setStyleSheet(f"color: {RED.name()};")
@@ -181,8 +187,8 @@ class TraceView(QWidget):
         self.balance.setRowCount(0)
         self.summary.setText("")
         self.copy_button.setEnabled(False)
-        self.export_button.setEnabled(False)
-        self.sheet_button.setEnabled(False)
+        for button in (self.export_button, self.sheet_button, self.epcis_button):
+            button.setEnabled(False)
 
     def _show(self, data: dict, nodes: list[Node]) -> None:
         self.data, self.nodes = data, nodes
@@ -207,8 +213,8 @@ class TraceView(QWidget):
         self._show_balance(data["mass_balance"])
         self.summary.setText(self._summary(data))
         self.copy_button.setEnabled(True)
-        self.export_button.setEnabled(True)
-        self.sheet_button.setEnabled(True)
+        for button in (self.export_button, self.sheet_button, self.epcis_button):
+            button.setEnabled(True)
 
     @staticmethod
     def _summary(data: dict) -> str:
@@ -285,6 +291,32 @@ class TraceView(QWidget):
 
         return write
 
-    def _exported(self, path: str) -> None:
+    def export_epcis(self) -> None:
+        """The traced records as GS1 EPCIS 2.0 events (app.reports.epcis)."""
+        if self.data is None:
+            return
+        path = Dialogs.save_file(self, tr("Export the trace as GS1 EPCIS 2.0"),
+                                 tr("epcis_{number}.jsonld", number=self.data["query"]),
+                                 tr("EPCIS 2.0 JSON-LD files (*.jsonld)"))
+        if not path:
+            return
+        if not path.lower().endswith((".jsonld", ".json")):
+            path += ".jsonld"
+        from app.reports.epcis import export_trace
+        from app.services.trace import trace
+
+        ctx, number, direction = self.ctx, self.data["query"], self.data["direction"]
+
+        def write(_progress):
+            with ctx.read() as session:
+                return export_trace(session, trace(session, number, direction), path).events
+
+        self.ctx.runner.run(write, lambda events: isValid(self) and self._exported(path, events),
+                            lambda error: isValid(self) and show_error(self, error))
+
+    def _exported(self, path: str, events: int | None = None) -> None:
         log.info("trace exported to %s", path)
-        self.note.setText(tr("Saved to {path}", path=path))
+        if events is None:
+            self.note.setText(tr("Saved to {path}", path=path))
+        else:
+            self.note.setText(tr("Saved {count} EPCIS events to {path}", count=events, path=path))
