@@ -35,6 +35,9 @@ DEFAULTS: dict[str, object] = {
     # resolver of the batch label's QR code.
     "report_font": "",
     "digital_link_resolver": "https://id.gs1.org",
+    # The largest file that may be attached to a record (R3.6), in MB: a
+    # scanned voucher is a few MB; every PC reads attachments over the network.
+    "attachment_max_mb": 20,
 }
 
 LABELS = {
@@ -49,6 +52,7 @@ LABELS = {
     "upload_alert_hours": "未上传提醒（小时）",
     "report_font": "打印字体",
     "digital_link_resolver": "GS1 数字链接解析地址",
+    "attachment_max_mb": "附件大小上限（MB）",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
@@ -67,6 +71,8 @@ def put(session: Session, key: str, value) -> None:
         check_archive_pattern(value)
     if key in PLATFORM_KEYS:
         value = check_platform_setting(key, value)
+    if key == "attachment_max_mb":
+        value = check_attachment_limit(value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -87,6 +93,21 @@ def check_archive_pattern(pattern: str) -> None:
         ) from None
     if "{案卷号" not in pattern:
         raise ValidationError(FieldError("archive_no_pattern", label, f"「{label}」必须包含 {{案卷号}}，否则档号不唯一"))
+
+
+ATTACHMENT_MAX_MB = 200  # a database row, read whole into memory on every PC
+
+
+def check_attachment_limit(value) -> int:
+    label = LABELS["attachment_max_mb"]
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(FieldError("attachment_max_mb", label, f"「{label}」应为整数")) from None
+    if not 1 <= number <= ATTACHMENT_MAX_MB:
+        raise ValidationError(
+            FieldError("attachment_max_mb", label, f"「{label}」应在 1 与 {ATTACHMENT_MAX_MB} 之间"))
+    return number
 
 
 PLATFORM_KEYS = ("platform_url", "platform_profile", "upload_interval_minutes", "upload_daily_hour",
