@@ -10,7 +10,7 @@ import io
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Image, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Paragraph, Spacer
 
 from app.i18n import tr
 
@@ -32,6 +32,24 @@ class PdfPage:
 
     def __init__(self, content: bytes, index: int):
         self.content, self.index = content, index
+
+
+class PdfPlaceholder(Flowable):
+    """A whole page kept for one page of an attached PDF: its caption at the
+    top, the rest left empty for the page merged there after the build, so
+    nothing that follows is laid out underneath it."""
+
+    def __init__(self, caption: Paragraph, pdf_page: PdfPage):
+        super().__init__()
+        self.caption, self.pdf_page = caption, pdf_page
+
+    def wrap(self, avail_width, avail_height):
+        self.caption_height = self.caption.wrap(avail_width, avail_height)[1]
+        self.width, self.height = avail_width, max(avail_height, self.caption_height)
+        return self.width, self.height
+
+    def draw(self):
+        self.caption.drawOn(self.canv, 0, self.height - self.caption_height)
 
 
 def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True):
@@ -133,8 +151,7 @@ def scan_block(record: RecordData, st: Styles, pdf_pages: list) -> list:
 
             total = len(PdfReader(io.BytesIO(scan.content)).pages)
             for index in range(total):
-                marker = para(_caption(scan, index, total), st.cell)
-                marker.pdf_page = PdfPage(scan.content, index)
+                marker = PdfPlaceholder(para(_caption(scan, index, total), st.cell), PdfPage(scan.content, index))
                 pdf_pages.append(marker.pdf_page)
                 out += [PageBreak(), marker]
         else:

@@ -14,9 +14,11 @@ comes later) and the audit log says so. Removing follows the retention guard
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import hashlib
 import io
+import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -338,6 +340,10 @@ def content(session: Session, attachment_id: int) -> tuple[str, str, bytes]:
     return row.filename, row.media_type, bytes(row.content)
 
 
+def filename_of(session: Session, attachment_id: int) -> str | None:
+    return session.scalar(select(Attachment.filename).where(Attachment.id == attachment_id))
+
+
 def viewer_name(filename: str, media_type: str) -> str:
     """The name a viewer gets: the original one, with the right extension
     added when the original's does not say what the file is."""
@@ -347,6 +353,37 @@ def viewer_name(filename: str, media_type: str) -> str:
     for bad in '<>:"/\\|?*':
         name = name.replace(bad, "_")
     return name
+
+
+_viewer_folders: list[Path] = []
+
+
+def write_for_viewer(session: Session, attachment_id: int) -> Path:
+    """A read-only copy in a fresh temporary folder, named like the original,
+    for the system's viewer; the folders go when the program ends."""
+    filename, media_type, data = content(session, attachment_id)
+    folder = Path(tempfile.mkdtemp(prefix="foodarchive-attachment-"))
+    if not _viewer_folders:
+        atexit.register(_remove_viewer_folders)
+    _viewer_folders.append(folder)
+    path = folder / viewer_name(filename, media_type)
+    path.write_bytes(data)
+    path.chmod(0o444)  # what a viewer shows is a copy: saving changes there changes nothing here
+    return path
+
+
+def _remove_viewer_folders() -> None:
+    for folder in _viewer_folders:
+        for child in folder.glob("*"):
+            try:
+                child.chmod(0o644)
+                child.unlink()
+            except OSError:  # still open in a viewer (Windows): the system cleans temp later
+                pass
+        try:
+            folder.rmdir()
+        except OSError:
+            pass
 
 
 # ------------------------------------------------------------------ changing
@@ -434,12 +471,25 @@ _thumbnails: OrderedDict[tuple[str, int], tuple[bytes | None, int]] = OrderedDic
 _THUMBNAILS_KEPT = 300
 
 
-def thumbnail(data: bytes, media_type: str, size: int = THUMBNAIL_SIZE) -> tuple[bytes | None, int]:
+def thumbnails(session: Session, infos: Iterable[AttachmentInfo], size: int = THUMBNAIL_SIZE) -> dict[int, tuple[bytes | None, int]]:
+    """``thumbnail`` of each listed attachment; a file is read from the
+    database only when its picture has not been drawn before."""
+    found = {}
+    for info in infos:
+        cached = _thumbnails.get((info.sha256, size))
+        if cached is None:
+            cached = thumbnail(content(session, info.id)[2], info.media_type, size, info.sha256)
+        found[info.id] = cached
+    return found
+
+
+def thumbnail(data: bytes, media_type: str, size: int = THUMBNAIL_SIZE, digest: str | None = None,
+              ) -> tuple[bytes | None, int]:
     """(PNG of at most ``size`` pixels a side, pages); None when the file
     cannot be drawn. Images turned upright as the camera meant; a PDF's first
     page rendered with pdfium. Kept by content hash: a list shown again is
     not drawn again."""
-    key = (hashlib.sha256(data).hexdigest(), size)
+    key = (digest or hashlib.sha256(data).hexdigest(), size)
     if key in _thumbnails:
         _thumbnails.move_to_end(key)
         return _thumbnails[key]
