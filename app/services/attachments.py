@@ -23,6 +23,7 @@ import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path, PureWindowsPath
 
@@ -180,11 +181,11 @@ def _check_image(filename: str, data: bytes) -> str:
         raise UserError(f"图片「{filename}」像素过多（超过 {Image.MAX_IMAGE_PIXELS // 1_000_000} 百万像素），"
                         "不能作为附件；请降低扫描分辨率后再添加") from None
     except (OSError, ValueError, SyntaxError, IndexError, TypeError, EOFError, KeyError, ZeroDivisionError) as exc:
-        raise UserError(f"图片「{filename}」已损坏或不完整（{_reason(exc)}），不能作为附件；请重新扫描或拍摄后再添加") from None
+        raise UserError(f"图片「{filename}」已损坏或不完整（{_what_failed(exc)}），不能作为附件；请重新扫描或拍摄后再添加") from None
     return IMAGE_FORMATS[kind]
 
 
-def _reason(exc: BaseException) -> str:
+def _what_failed(exc: BaseException) -> str:
     text = str(exc)
     if "truncated" in text:
         return "文件被截断"
@@ -255,15 +256,27 @@ def attach(
     )
     session.add(attachment)
     late = isinstance(record, Submittable) and record.submitted_at is not None
-    if late:
-        session.info["reason"] = LATE_REASON
-    try:
+    with _reason(session, LATE_REASON if late else None):
         session.flush()
-        _fill_record_column(session, declaration, record, attachment)
-    finally:
-        if late:
-            session.info.pop("reason", None)
+    _fill_record_column(session, declaration, record, attachment)
     return attachment
+
+
+@contextmanager
+def _reason(session: Session, reason: str | None):
+    """The audit log's reason for the flushes inside; the caller's own comes back after."""
+    if reason is None:
+        yield
+        return
+    before = session.info.get("reason")
+    session.info["reason"] = reason
+    try:
+        yield
+    finally:
+        if before is None:
+            session.info.pop("reason", None)
+        else:
+            session.info["reason"] = before
 
 
 def _fill_record_column(session: Session, declaration: Ledger, record, attachment: Attachment) -> None:
@@ -427,13 +440,10 @@ def remove(session: Session, attachment_id: int, reason: str) -> None:
         user = session.execute(query.limit(1)).first()
         if user is not None:
             raise UserError(f"附件「{attachment.filename}」被{_table_label(table.name)}（编号 {user.id}）引用，不能删除")
-    _release_record_column(session, attachment)
-    session.delete(attachment)
-    session.info["reason"] = reason.strip()
-    try:
+    with _reason(session, reason.strip()):
+        _release_record_column(session, attachment)
+        session.delete(attachment)
         session.flush()
-    finally:
-        session.info.pop("reason", None)
 
 
 def _release_record_column(session: Session, attachment: Attachment) -> None:

@@ -428,3 +428,19 @@ def _ink_box(path, index: int) -> tuple[int, int]:
     below = picture.crop((0, picture.height // 8, picture.width, picture.height))
     left, top, right, bottom = below.point(lambda v: 255 if v < 128 else 0).getbbox()
     return right - left, bottom - top
+
+
+@pytest.mark.parametrize("kind,mode", [("PNG", "RGBA"), ("GIF", "P"), ("BMP", "RGB"), ("WEBP", "RGB"),
+                                       ("TIFF", "CMYK"), ("JPEG", "L")])
+def test_every_image_type_taken_is_printable(kind, mode):
+    from reportlab.lib.utils import ImageReader
+
+    from app.reports.materials import PRINT_PIXELS, printable
+
+    out = io.BytesIO()
+    Image.new(mode, (3000, 200), 0).save(out, kind)
+    pictures = printable(out.getvalue())
+    assert len(pictures) == 1
+    width, height = ImageReader(io.BytesIO(pictures[0])).getSize()
+    assert (width, height) == (PRINT_PIXELS, 160)  # scaled for print, never beyond what 300 dpi needs
+    assert Image.open(io.BytesIO(pictures[0])).format in ("JPEG", "PNG")
