@@ -1,7 +1,8 @@
 """Render the attachment screens (R3.6) on the demo factory into
 docs/screenshots/13-*.png: a supplier licence with its scans, a submitted
-receipt with a voucher photo added later and a refused file, and the pages
-of a printed volume where a batch record's attachments follow it.
+receipt with a voucher photo added later and a refused file, files dragged
+over a batch record's empty panel, and the pages of a printed volume where
+the batch record's attachments follow it.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python3 docs/make_attachment_screenshots.py
 """
@@ -93,6 +94,18 @@ def report_pdf(path: Path, title: str) -> Path:
     return path
 
 
+def drag_over(panel, paths) -> None:
+    """What the panel shows while files from the file manager hover over it."""
+    from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    QApplication.sendEvent(panel, QDragEnterEvent(QPoint(20, 20), Qt.DropAction.CopyAction, mime,
+                                                  Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", help="a demo database to use (default: load the demo into a temporary one)")
@@ -107,6 +120,7 @@ def main() -> int:
     from app.ui.context import AppContext
     from app.ui.record_dialog import RecordDialog
     from app.ui.tasks import TaskRunner
+    from PySide6.QtGui import QDragLeaveEvent
 
     app = make_application(sys.argv)
     folder = Path(tempfile.mkdtemp())
@@ -167,11 +181,15 @@ def main() -> int:
     shoot(dialog, "13-attachments-refused")
     dialog.close()
 
-    # A batch record with a scanned report and a photo, printed.
+    # A batch record: files dragged over its empty panel, then a scanned
+    # report and a photo attached, and the volume printed.
     dialog = RecordDialog.open(ctx, "product_batch", batch_id)
     settle(app, ctx)
-    dialog.attachments.add_files([report_pdf(folder / "在线检测记录.pdf", "在线检测记录"),
-                                  voucher_photo(folder / "现场照片.jpg")])
+    files = [report_pdf(folder / "在线检测记录.pdf", "在线检测记录"), voucher_photo(folder / "现场照片.jpg")]
+    drag_over(dialog.attachments, files)
+    shoot(dialog, "13-attachments-drop")
+    dialog.attachments.dragLeaveEvent(QDragLeaveEvent())
+    dialog.attachments.add_files(files)
     settle(app, ctx)
     dialog.close()
     volume = folder / "volume.pdf"

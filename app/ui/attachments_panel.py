@@ -45,7 +45,8 @@ log = logging.getLogger("ui")
 ICON = QSize(96, 96)
 NAME_SHOWN = 16  # characters of a file name under its thumbnail
 FILE_FILTER = "图片或 PDF (*.pdf *.png *.jpg *.jpeg *.tif *.tiff *.bmp *.gif *.webp);;所有文件 (*)"
-DROP_STYLE = "QListWidget { border: 2px dashed #1a73e8; background: #eef4fd; }"
+DROP_STYLE = "border: 2px dashed #1a73e8; background: #eef4fd;"
+EMPTY_STYLE = "border: 1px dashed #9aa0a6; border-radius: 3px; color: #5f6368;"
 
 
 def open_externally(path: Path) -> bool:
@@ -65,6 +66,7 @@ class PanelSnapshot:
     items: list[AttachmentInfo] = field(default_factory=list)
     pictures: dict[int, tuple[bytes | None, int]] = field(default_factory=dict)
     refused: tuple[str, ...] = ()
+    limit_mb: int = 0
 
 
 class AttachmentsPanel(WorkflowScreen):
@@ -99,6 +101,12 @@ class AttachmentsPanel(WorkflowScreen):
         self.list.setAcceptDrops(False)  # drops go to the panel
         self.list.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.list.setFixedHeight(ICON.height() + 64)
+        # Where the list stands while there is nothing in it: a drop target, not an empty box.
+        self.empty = QLabel()
+        self.empty.setObjectName("attachmentEmpty")
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setMinimumHeight(48)
+        self.empty.setStyleSheet(EMPTY_STYLE)
         self.list.itemDoubleClicked.connect(lambda _item: self.open_selected())
         self.list.currentRowChanged.connect(lambda _row: self._update_buttons())
 
@@ -125,19 +133,18 @@ class AttachmentsPanel(WorkflowScreen):
         top = QHBoxLayout()
         top.addWidget(self.title)
         top.addWidget(self.hint, 1)
+        top.addWidget(self.status)
+        top.addWidget(self.busy)
         actions = QHBoxLayout()
         actions.addWidget(self.description, 1)
         for widget in (self.add_button, self.open_button, self.describe_button, self.remove_button):
             actions.addWidget(widget)
-        progress = QHBoxLayout()
-        progress.addWidget(self.busy)
-        progress.addWidget(self.status, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.list)
+        layout.addWidget(self.empty)
         layout.addLayout(actions)
-        layout.addLayout(progress)
         layout.addWidget(self.error)
         self.set_record(record_id)
 
@@ -151,7 +158,10 @@ class AttachmentsPanel(WorkflowScreen):
         """Show the attachments of ``record_id`` (None: a record not saved yet)."""
         self.record_id = record_id
         saved = record_id is not None
-        self.list.setVisible(saved)
+        self.list.setVisible(False)  # until the snapshot says what there is
+        self.empty.setVisible(saved)
+        self.empty.setText(tr("Drop scans, photos or PDF files here, or click “Add files…”.") if self.may_enter
+                           else tr("No attachments"))
         self.description.setVisible(saved and self.may_enter)
         for button in (self.add_button, self.describe_button, self.remove_button):
             button.setVisible(saved and self.may_enter)
@@ -159,8 +169,8 @@ class AttachmentsPanel(WorkflowScreen):
         if not saved:
             self.hint.setText(tr("Save the record first; then scans, photos and PDFs can be attached here."))
             return
-        self.hint.setText(tr("Drop scans, photos or PDF files here, or click “Add files…”.") if self.may_enter
-                          else tr("Your role may look at the attachments but not add any."))
+        if not self.may_enter:
+            self.hint.setText(tr("Your role may look at the attachments but not add any."))
         self.list.clear()
         self._update_buttons()
         self.reload()
@@ -172,7 +182,8 @@ class AttachmentsPanel(WorkflowScreen):
         if key.record_id is None:
             return PanelSnapshot(None, refused=key.refused)
         items = attachments.list_for_record(session, self.ledger_key, key.record_id)
-        return PanelSnapshot(key.record_id, items, attachments.thumbnails(session, items), key.refused)
+        return PanelSnapshot(key.record_id, items, attachments.thumbnails(session, items), key.refused,
+                             attachments.limit_bytes(session) // (1024 * 1024))
 
     def show_snapshot(self, snapshot: PanelSnapshot) -> None:
         if snapshot.record_id != self.record_id:
@@ -191,6 +202,10 @@ class AttachmentsPanel(WorkflowScreen):
                 self.list.setCurrentItem(item)
         self.title.setText(tr("Attachments ({count})", count=len(snapshot.items)) if snapshot.items
                            else tr("Attachments"))
+        if self.may_enter:
+            self.hint.setText(tr("Scans, photos or PDF files of at most {mb} MB each.", mb=snapshot.limit_mb))
+        self.list.setVisible(bool(snapshot.items))
+        self.empty.setVisible(not snapshot.items)
         if snapshot.refused:
             self.error.show_message("\n".join(snapshot.refused))
         self._update_buttons()
@@ -289,7 +304,7 @@ class AttachmentsPanel(WorkflowScreen):
     def dragEnterEvent(self, event) -> None:  # noqa: N802 — Qt's name
         if self.record_id is not None and self.may_enter and _local_files(event.mimeData()):
             event.acceptProposedAction()
-            self.list.setStyleSheet(DROP_STYLE)
+            self._highlight(True)
         else:
             event.ignore()
 
@@ -300,11 +315,16 @@ class AttachmentsPanel(WorkflowScreen):
             event.ignore()
 
     def dragLeaveEvent(self, event) -> None:  # noqa: N802
-        self.list.setStyleSheet("")
+        self._highlight(False)
         super().dragLeaveEvent(event)
 
+    def _highlight(self, on: bool) -> None:
+        """Show where the files will go while they are dragged over the panel."""
+        self.list.setStyleSheet(f"QListWidget {{ {DROP_STYLE} }}" if on else "")
+        self.empty.setStyleSheet(DROP_STYLE if on else EMPTY_STYLE)
+
     def dropEvent(self, event) -> None:  # noqa: N802
-        self.list.setStyleSheet("")
+        self._highlight(False)
         paths = _local_files(event.mimeData())
         if not paths:
             event.ignore()

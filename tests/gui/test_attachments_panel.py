@@ -124,6 +124,7 @@ def test_attach_through_the_panel_then_print_the_volume(qtbot, factory, tmp_path
     ctx.runner.settle()
     panel = record.attachments
     assert panel.isVisible() and panel.add_button.isVisible() and panel.rows() == []
+    assert panel.empty.isVisible() and not panel.list.isVisible()  # a drop target, not an empty box
 
     report = pdf_file(tmp_path / "投料单扫描.pdf", "FEEDING SHEET PAGE 1", "FEEDING SHEET PAGE 2")
     panel.description.setText("原始投料单")
@@ -135,6 +136,7 @@ def test_attach_through_the_panel_then_print_the_volume(qtbot, factory, tmp_path
     drop(panel, [photo])
     ctx.runner.settle()
     assert [i.filename for i in panel.items] == ["投料单扫描.pdf", "现场照片.png"]
+    assert panel.list.isVisible() and not panel.empty.isVisible()
     assert panel.title.text() == "附件（2）" and not panel.error.isVisible()
     # Each has a picture: the PDF's first page and the photo, scaled.
     icons = [panel.list.item(r).icon() for r in range(panel.list.count())]
@@ -231,4 +233,5 @@ def test_a_new_record_says_to_save_first(qtbot, factory):
     ctx, _people, _batch_id, _supplier_id = factory
     record = RecordDialog.open(ctx, "supplier_document")
     qtbot.addWidget(record)
-    assert "请先保存记录" in record.attachments.hint.text() and not record.attachments.list.isVisible()
+    panel = record.attachments
+    assert "请先保存记录" in panel.hint.text() and not panel.list.isVisible() and not panel.empty.isVisible()
