@@ -93,7 +93,9 @@ def line(label: str = "生产线", required: bool = False) -> Field:
 
 
 def attachment(name: str, label: str) -> Field:
-    return ref(name, label, "attachment", "filename", False, 20)
+    """A record's own scan: filled when the first file is attached to it."""
+    return Field(name, label, "ref", False, 20, lookup=Lookup("attachment", "filename"),
+                 help="在记录窗口的“附件”中添加文件后自动填写")
 
 
 def unit(label: str = "单位") -> Field:

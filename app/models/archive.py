@@ -68,10 +68,14 @@ class ArchiveRecord(Base):
 
 
 class Attachment(Recorded, Base):
-    """A scan of an original voucher, a label image or a device file (R3.6)."""
+    """A scan of an original voucher, a label image or a device file (R3.6),
+    kept in the database (several PCs share it) and hashed with SHA-256."""
 
     __tablename__ = "attachment"
     __label__ = "附件"
+    # Every record window, every printed volume and the retention guard look
+    # attachments up by their record.
+    __table_args__ = (Index("ix_attachment_record", "ledger", "record_id"),)
     filename: Mapped[str]
     media_type: Mapped[str] = mapped_column(String(100))
     sha256: Mapped[str] = mapped_column(String(64))

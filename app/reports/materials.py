@@ -10,7 +10,7 @@ import io
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import CondPageBreak, Image, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Paragraph, Spacer
 
 from app.i18n import tr
 
@@ -34,6 +34,24 @@ class PdfPage:
         self.content, self.index = content, index
 
 
+class PdfPlaceholder(Flowable):
+    """A whole page kept for one page of an attached PDF: its caption at the
+    top, the rest left empty for the page merged there after the build, so
+    nothing that follows is laid out underneath it."""
+
+    def __init__(self, caption: Paragraph, pdf_page: PdfPage):
+        super().__init__()
+        self.caption, self.pdf_page = caption, pdf_page
+
+    def wrap(self, avail_width, avail_height):
+        self.caption_height = self.caption.wrap(avail_width, avail_height)[1]
+        self.width, self.height = avail_width, max(avail_height, self.caption_height)
+        return self.width, self.height
+
+    def draw(self):
+        self.caption.drawOn(self.canv, 0, self.height - self.caption_height)
+
+
 def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True):
     if sig.state == "missing":
         return STATE_MARK["missing"]  # a plain string: signature columns print strings in red
@@ -53,6 +71,44 @@ def _image(data: bytes, max_w: float, max_h: float) -> Image:
     w, h = reader.getSize()
     scale = min(max_w / w, max_h / h)
     return Image(io.BytesIO(data), width=w * scale, height=h * scale, hAlign="LEFT")
+
+
+PRINT_PIXELS = 2400  # the longest side of a printed scan: 300 dpi over the 200 mm it may fill
+
+
+def printable(content: bytes) -> list[bytes]:
+    """An attached picture as the volume draws it, one picture per page of a
+    multi-page TIFF scan: turned upright as the camera meant, transparent
+    parts white, no larger than print needs, and in a form reportlab embeds
+    (a JPEG stays a JPEG, anything else becomes a PNG)."""
+    from PIL import Image
+
+    with Image.open(io.BytesIO(content)) as image:
+        source = image.format
+        turned = image.getexif().get(0x0112, 1) != 1  # the orientation tag
+        if source == "JPEG" and not turned and image.mode in ("RGB", "L") and max(image.size) <= PRINT_PIXELS:
+            return [content]  # already what a PDF embeds as it is
+        if source == "TIFF":
+            frames = []
+            for index in range(getattr(image, "n_frames", 1)):
+                image.seek(index)
+                frames.append(_encoded(image, source))
+            return frames
+        image.draft("RGB", (PRINT_PIXELS, PRINT_PIXELS))
+        return [_encoded(image, source)]
+
+
+def _encoded(image, source: str) -> bytes:
+    from app.services.attachments import upright
+
+    picture = upright(image)
+    picture.thumbnail((PRINT_PIXELS, PRINT_PIXELS))
+    out = io.BytesIO()
+    if source in ("JPEG", "MPO"):
+        picture.save(out, "JPEG", quality=90)
+    else:
+        picture.save(out, "PNG")
+    return out.getvalue()
 
 
 def signature_block(record: RecordData, st: Styles) -> list:
@@ -80,24 +136,37 @@ def amendment_block(record: RecordData, st: Styles, prefix: str = "") -> list:
 
 
 def scan_block(record: RecordData, st: Styles, pdf_pages: list) -> list:
-    """Scans of the original vouchers, after the record they belong to."""
+    """Scans of the original vouchers, after the record they belong to:
+    pictures placed on the page, each page of a PDF on a page of its own."""
     out: list = []
     for scan in record.scans:
-        text = tr("Attachment: {name} {description}", name=scan.filename, description=scan.description)
-        caption = para(text, st.cell)
         if scan.media_type in IMAGE_TYPES:
-            out += [CondPageBreak(60 * mm), Spacer(1, 3 * mm), caption, _image(scan.content, WIDTH, 200 * mm)]
+            pictures = printable(scan.content)
+            for index, picture in enumerate(pictures):
+                caption = para(_caption(scan, index, len(pictures)), st.cell)
+                # The caption never stays behind at the foot of a page without its picture.
+                out.append(KeepTogether([Spacer(1, 3 * mm), caption, _image(picture, WIDTH, 200 * mm)]))
         elif scan.media_type == PDF:
             from pypdf import PdfReader
 
-            for index in range(len(PdfReader(io.BytesIO(scan.content)).pages)):
-                marker = para(f"{text}（{index + 1}）", st.cell)
-                marker.pdf_page = PdfPage(scan.content, index)
+            total = len(PdfReader(io.BytesIO(scan.content)).pages)
+            for index in range(total):
+                marker = PdfPlaceholder(para(_caption(scan, index, total), st.cell), PdfPage(scan.content, index))
                 pdf_pages.append(marker.pdf_page)
                 out += [PageBreak(), marker]
         else:
-            out += [Spacer(1, 2 * mm), para(text + tr(" (kept electronically; not printable)"), st.cell)]
+            out += [Spacer(1, 2 * mm), para(_caption(scan, 0, 1) + tr(" (kept electronically; not printable)"), st.cell)]
     return out
+
+
+def _caption(scan, index: int, total: int) -> str:
+    name = scan.filename if total == 1 else tr("{name} (page {n} of {total})", name=scan.filename, n=index + 1,
+                                                total=total)
+    text = tr("Attachment: {name} {description}", name=name, description=scan.description).strip()
+    if scan.late:
+        text += tr(" (added after the record was submitted: {by}, {at})", by=scan.added_by,
+                   at=f"{scan.added_at:%Y-%m-%d %H:%M}")
+    return text
 
 
 def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list) -> list:

@@ -207,15 +207,25 @@ def _merge_pdf_pages(data: bytes, plan: Plan, target) -> None:
     from pypdf import PdfReader, PdfWriter, Transformation
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    readers: dict[int, PdfReader] = {}
+    # Each attached PDF opened once, as a writer's copy: turning a page's
+    # content (below) needs a page that belongs to a writer.
+    sources: dict[int, PdfWriter] = {}
     for physical, pdf_page in plan.pdf_pages:
-        reader = readers.setdefault(id(pdf_page.content), PdfReader(io.BytesIO(pdf_page.content)))
-        source = reader.pages[pdf_page.index]
-        w, h = float(source.mediabox.width), float(source.mediabox.height)
+        key = id(pdf_page.content)
+        if key not in sources:
+            sources[key] = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf_page.content)))
+        source = sources[key].pages[pdf_page.index]
+        if source.rotation % 360:
+            # A scanner often stores a sideways page with /Rotate: merging
+            # copies only the content, so turn the content itself.
+            source.transfer_rotation_to_content()
+        box = source.mediabox
+        w, h = float(box.width), float(box.height)
         box_w, box_h = WIDTH, PAGE_H - 20 * mm - 15 * mm - 10 * mm
         scale = min(box_w / w, box_h / h)
         writer.pages[physical - 1].merge_transformed_page(
-            source, Transformation().scale(scale).translate(LEFT, 15 * mm + (box_h - h * scale)))
+            source, Transformation().translate(-float(box.left), -float(box.bottom)).scale(scale)
+            .translate(LEFT, 15 * mm + (box_h - h * scale)))
     if isinstance(target, (str, Path)):
         with open(target, "wb") as out:
             writer.write(out)

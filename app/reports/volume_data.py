@@ -27,7 +27,8 @@ from app.services.signatures import SignatureLine
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
 CATEGORY = {"product": "产品质量技术档案", "commodity": "商品质量技术档案",
             "warning": "食品安全警示档案", "safety": "食品安全管理档案"}
-IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp")
+# What services.attachments takes as images (Pillow reads each of them).
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/bmp", "image/tiff", "image/webp")
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,9 @@ class Scan:
     media_type: str
     content: bytes
     description: str
+    added_by: str = ""
+    added_at: dt.datetime | None = None
+    late: bool = False  # attached after its record was submitted
 
 
 @dataclass
@@ -159,11 +163,16 @@ def _amendments(session, declaration: Ledger, table: str, ids: list[int]) -> dic
     return found
 
 
-def _scans(session, ledger_key: str, ids: list[int]) -> dict[int, list[Scan]]:
+def _scans(session, ledger_key: str, ids: list[int], submitted: dict[int, dt.datetime]) -> dict[int, list[Scan]]:
+    """Each record's attachments in the order they were added; ``submitted``
+    says when each submitted record was, so scans added later are marked."""
     found: dict[int, list[Scan]] = {}
     for a in session.scalars(select(Attachment).where(Attachment.ledger == ledger_key, Attachment.record_id.in_(ids))
                              .order_by(Attachment.id)):
-        found.setdefault(a.record_id, []).append(Scan(a.filename, a.media_type, a.content, a.description or ""))
+        when = submitted.get(a.record_id)
+        found.setdefault(a.record_id, []).append(Scan(
+            a.filename, a.media_type, bytes(a.content), a.description or "", a.created_by, a.created_at,
+            when is not None and a.created_at > when))
     return found
 
 
@@ -198,7 +207,8 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
     fields = _plan(declaration)
     kinds = {f.name: f.kind for f in declaration.fields}  # one dict shared by the records
     changes = _amendments(session, declaration, table, ids)
-    scans = _scans(session, declaration.key, ids)
+    submitted = {row.id: row.submitted_at for row in rows if getattr(row, "submitted_at", None) is not None}
+    scans = _scans(session, declaration.key, ids, submitted)
     records = []
     for line, row in enumerate(rows, 1):
         number = getattr(row, declaration.number_field) if declaration.number_field else None
@@ -250,6 +260,13 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
                 shown = "、".join(numbers[:6]) + ("等" if len(numbers) > 6 else "")
                 parts.append(tr("{what} {count} ({numbers})", what=what, count=len(numbers), numbers=shown))
             lines.append(f"  {seq}. {title}：" + "；".join(parts))
+    late = [(m, r, s) for m in volume.materials for r in m.records for s in r.scans if s.late]
+    if late:
+        lines.append(tr("Attachments added after their record was submitted ({count}):", count=len(late)))
+        for material, record, scan in late:
+            lines.append(tr("  {seq}. {title} No. {number}: {name} ({by}, {at})", seq=material.seq,
+                            title=material.title, number=record.number, name=scan.filename, by=scan.added_by,
+                            at=f"{scan.added_at:%Y-%m-%d %H:%M}"))
     receipts = [(m, r) for m in volume.materials for r in m.records
                 if m.ledger == "incoming_inspection" and not r.scans]
     if receipts:

@@ -87,7 +87,9 @@ def fixed_fields(ledger_key: str) -> tuple[str, ...]:
     """Fields the system keeps: computed ones and those a service sets."""
     declaration = ledger(ledger_key)
     computed = tuple(f.name for f in declaration.fields if f.help == COMPUTED)
-    return computed + SET_BY_SERVICE.get(ledger_key, ())
+    # A scan column names a file attached in the record window (services.attachments).
+    attached = tuple(f.name for f in declaration.fields if f.lookup is not None and f.lookup.ledger == "attachment")
+    return computed + SET_BY_SERVICE.get(ledger_key, ()) + attached
 
 
 def auto_numbered(ledger_key: str) -> str | None:

@@ -4,7 +4,11 @@
   a record of a completed batch, a safety-management record once saved, and
   the critical limits of a CCP (``lock_of`` says which and why).
 - Nothing filed in an archive is deleted before the archive's retention
-  date, nor is the archive itself (R3.4, G§49).
+  date, nor is the archive itself (R3.4, G§49). An attachment counts as
+  filed wherever its record is filed, and is never deleted from a submitted
+  record (R3.6): it is looked up through its record rather than listed in
+  ``archive_record``, so a scan added after filing — even to a closed
+  archive — is covered the moment it is saved, without touching the archive.
 - A session that names nobody (``services.acting``) changes nothing that is
   audited: the log must say who did it (R5.1, R5.4).
 """
@@ -18,8 +22,8 @@ from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
 from app import clock
-from app.errors import RecordLocked, RetentionError
-from app.models import Archive, ArchiveRecord
+from app.errors import RecordLocked, RetentionError, UserError
+from app.models import Archive, ArchiveRecord, Attachment
 from app.models.base import Submittable
 
 from . import acting
@@ -128,18 +132,69 @@ def _enforce(session: Session, _flush_context, _instances) -> None:
 
 
 def _refuse_early_delete(session: Session, obj) -> None:
-    today = _today(session)
-    if isinstance(obj, Archive):
-        archives = [obj]
-    else:
-        archives = session.scalars(
-            select(Archive)
-            .join(ArchiveRecord, ArchiveRecord.archive_id == Archive.id)
-            .where(ArchiveRecord.table_name == obj.__table__.name, ArchiveRecord.row_id == obj.id)
-        ).all()
-    for archive in archives:
-        if archive.retention_until is None or archive.retention_until >= today:
-            until = archive.retention_until.isoformat() if archive.retention_until else "（未定）"
-            raise RetentionError(
-                f"{describe(obj)}属于档案 {archive.archive_no}，保存期限至 {until}，期满前不能删除"
-            )
+    refusal = deletion_refusal(session, obj)
+    if refusal is not None:
+        raise refusal
+
+
+def deletion_refusal(session: Session, obj) -> UserError | None:
+    """Why ``obj`` may not be deleted now, or None when it may."""
+    if isinstance(obj, Attachment):
+        return attachment_refusal(session, obj)
+    archives = [obj] if isinstance(obj, Archive) else _holding(session, obj.__table__.name, obj.id)
+    archive = _kept_by(archives, _today(session))
+    if archive is None:
+        return None
+    return RetentionError(f"{describe(obj)}属于档案 {archive.archive_no}，保存期限至 {_until(archive)}，期满前不能删除")
+
+
+def attachment_refusal(session: Session, attachment: Attachment) -> UserError | None:
+    """An attachment stays as long as its record must: never removed from a
+    submitted record, nor before the retention of an archive holding it or
+    its record ends."""
+    return refusal_for(session, attachment.id, attachment.filename, attachment.ledger, attachment.record_id)
+
+
+def refusal_for(
+    session: Session, attachment_id: int | None, filename: str, ledger_key: str | None, record_id: int | None,
+) -> UserError | None:
+    """``attachment_refusal`` from plain values: a list of attachments is
+    judged without loading their content."""
+    name = f"附件「{filename}」"
+    archives = _holding(session, "attachment", attachment_id) if attachment_id is not None else []
+    owner = None
+    if ledger_key and record_id is not None:
+        record = _record_of(session, ledger_key, record_id)
+        owner = describe(record) if record is not None else f"记录（编号 {record_id}）"
+        if isinstance(record, Submittable) and record.submitted_at is not None:
+            return RecordLocked(f"{name}属于已提交锁定的{owner}，不能删除；附错的文件请在附件说明中注明")
+        archives += _holding(session, ledger_key, record_id)
+    archive = _kept_by(archives, _today(session))
+    if archive is None:
+        return None
+    where = f"所属的{owner}已归入" if owner else "属于"
+    return RetentionError(f"{name}{where}档案 {archive.archive_no}，保存期限至 {_until(archive)}，期满前不能删除")
+
+
+def _record_of(session: Session, ledger_key: str, record_id: int):
+    from app.ledgers import registry
+
+    declaration = registry().get(ledger_key)
+    return session.get(declaration.model, record_id) if declaration is not None else None
+
+
+def _holding(session: Session, table_name: str, row_id: int) -> list[Archive]:
+    return list(session.scalars(
+        select(Archive)
+        .join(ArchiveRecord, ArchiveRecord.archive_id == Archive.id)
+        .where(ArchiveRecord.table_name == table_name, ArchiveRecord.row_id == row_id)
+    ))
+
+
+def _kept_by(archives: list[Archive], today: dt.date) -> Archive | None:
+    """The first archive whose retention has not ended (None: permanent)."""
+    return next((a for a in archives if a.retention_until is None or a.retention_until >= today), None)
+
+
+def _until(archive: Archive) -> str:
+    return archive.retention_until.isoformat() if archive.retention_until else "（永久）"

@@ -39,6 +39,9 @@ DEFAULTS: dict[str, object] = {
     # lots, parties and places without a GS1 key; "" = a placeholder made
     # from our credit code (docs/epcis.md).
     "epcis_id_base": "",
+    # The largest file that may be attached to a record (R3.6), in MB: a
+    # scanned voucher is a few MB; every PC reads attachments over the network.
+    "attachment_max_mb": 20,
 }
 
 LABELS = {
@@ -54,6 +57,7 @@ LABELS = {
     "report_font": "打印字体",
     "digital_link_resolver": "GS1 数字链接解析地址",
     "epcis_id_base": "EPCIS 自有标识前缀",
+    "attachment_max_mb": "附件大小上限（MB）",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
@@ -74,6 +78,8 @@ def put(session: Session, key: str, value) -> None:
         value = check_platform_setting(key, value)
     if key in URI_KEYS:
         value = check_uri_setting(key, value)
+    if key == "attachment_max_mb":
+        value = check_attachment_limit(value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -113,6 +119,21 @@ def check_uri_setting(key: str, value) -> str:
             or any(ch.isspace() for ch in value) or not value.isascii():
         raise ValidationError(FieldError(key, label, f"「{label}」应为 https:// 开头、不含空格、? 和 # 的网址，例如 https://trace.example.cn"))
     return value
+
+
+ATTACHMENT_MAX_MB = 200  # a database row, read whole into memory on every PC
+
+
+def check_attachment_limit(value) -> int:
+    label = LABELS["attachment_max_mb"]
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValidationError(FieldError("attachment_max_mb", label, f"「{label}」应为整数")) from None
+    if not 1 <= number <= ATTACHMENT_MAX_MB:
+        raise ValidationError(
+            FieldError("attachment_max_mb", label, f"「{label}」应在 1 与 {ATTACHMENT_MAX_MB} 之间"))
+    return number
 
 
 PLATFORM_KEYS = ("platform_url", "platform_profile", "upload_interval_minutes", "upload_daily_hour",

@@ -45,6 +45,11 @@ class Dialogs:
         return path or None
 
     @classmethod
+    def open_files(cls, parent: QWidget | None, title: str, filter: str) -> list[str]:
+        paths, _ = QFileDialog.getOpenFileNames(parent, title, "", filter)
+        return paths
+
+    @classmethod
     def crash(cls, parent: QWidget | None, text: str) -> None:
         QMessageBox.critical(parent, tr("Unexpected error"), text)
 

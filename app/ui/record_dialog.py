@@ -27,10 +27,11 @@ from PySide6.QtWidgets import (
 from app.errors import UserError, ValidationError
 from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named
-from app.services import entry, signatures
+from app.services import attachments, entry, signatures
 from app.services.gs1 import GS_SHOWN, parse_scan
 from app.services.record_view import AmendmentLine, lookup_choices, read_record
 
+from .attachments_panel import AttachmentsPanel
 from .context import AppContext
 from .dialogs import Dialogs, show_error
 from .forms import LedgerForm
@@ -154,6 +155,7 @@ class RecordDialog(QDialog):
         layout.addWidget(self.history_title)
         layout.addWidget(self.history)
         layout.addLayout(self._signature_section())
+        self.attachments = self._attachments_panel()
         layout.addLayout(self._button_row())
 
         self._show_snapshot()
@@ -197,6 +199,30 @@ class RecordDialog(QDialog):
         column.addLayout(title)
         column.addWidget(self.signatures)
         return column
+
+    def _attachments_panel(self) -> AttachmentsPanel | None:
+        """Scans, photos and PDFs of the record (R3.6), below its signatures."""
+        if self.ledger.key in attachments.NOT_ATTACHABLE:
+            return None
+        panel = AttachmentsPanel(self.ctx, self.ledger.key, self.record_id)
+        panel.changed.connect(self._attachments_changed)
+        self.layout().addWidget(panel)
+        return panel
+
+    def _attachments_changed(self) -> None:
+        """A first file fills the record's own scan column (a licence's scan,
+        a product's label image): show it, unless the user is typing."""
+        name = attachments.attachment_field(self.ledger)
+        if name is None or name not in self.form.rows or self._dirty or self._amending:
+            return
+        with self.ctx.read() as session:
+            self.snapshot = read_record(session, self.ledger, self.record_id)
+            attached = self.snapshot.values[name]
+            filename = attachments.filename_of(session, attached) if attached else None
+        combo = self.form.editor(name)
+        if filename is not None and combo.findData(attached) < 0:
+            combo.addItem(filename, attached)  # the form's list was read when the window opened
+        self.form.load(self.snapshot.values)
 
     def refresh_signatures(self) -> None:
         shown = self.record_id is not None and bool(self.ledger.signatures)

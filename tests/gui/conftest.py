@@ -32,7 +32,7 @@ def no_real_dialogs(monkeypatch):
     def unexpected(*args, **kwargs):
         raise AssertionError(f"unexpected dialog: {args[1:3]}")
 
-    for name in ("info", "warn", "confirm", "ask_text", "save_file", "open_file", "crash"):
+    for name in ("info", "warn", "confirm", "ask_text", "save_file", "open_file", "open_files", "crash"):
         monkeypatch.setattr(Dialogs, name, classmethod(unexpected))
 
 

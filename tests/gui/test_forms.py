@@ -41,6 +41,7 @@ def warnings(monkeypatch):
 def open_dialog(qtbot, ctx, key, record_id=None) -> RecordDialog:
     dialog = RecordDialog.open(ctx, key, record_id)
     qtbot.addWidget(dialog)
+    ctx.runner.settle()  # the window's attachment list loads in the background
     return dialog
 
 
