@@ -29,7 +29,12 @@ _BATCH_WORKBENCH = lazy("Batch workbench")
 _RELEASE_DESK = lazy("Release desk")
 _TRACE = lazy("Trace")
 _ARCHIVE_BROWSER = lazy("Archive browser")
+_SUPPLIERS = lazy("Qualified supplier list")
 SCREENS = {
+    # Only the quality manager's signed evaluation, suspension and resumption
+    # on the supplier page write these (services.suppliers).
+    "supplier_evaluation": _SUPPLIERS,
+    "supplier_status_change": _SUPPLIERS,
     "stock_movement": _BATCH_WORKBENCH,
     "feeding": _BATCH_WORKBENCH,
     "ccp_reading": _BATCH_WORKBENCH,
@@ -51,9 +56,12 @@ MADE_WITH = {
     "amendment": None,  # the Amend button of the record it corrects
 }
 # Fields a service sets (a supplier becomes qualified, a batch is completed):
-# never typed on a form, neither when creating nor when amending.
+# never typed on a form, neither when creating nor when amending. What an
+# evaluation decided (verdict, dates) is changed by a new evaluation, not by
+# amending the old one.
 SET_BY_SERVICE = {
-    "supplier": ("status", "qualified_on", "qualified_by"),
+    "supplier": ("status", "qualified_on", "qualified_by", "review_due"),
+    "supplier_evaluation": ("supplier_id", "kind", "evaluated_on", "verdict", "next_due"),
     "product_batch": ("status", "finished_at", "output_quantity", "loss_quantity", "expiry_date"),
 }
 # Numbers a service gives when the form leaves them empty.
