@@ -137,6 +137,11 @@ def main() -> int:
     page.detail.tabs.setCurrentIndex(3)  # evaluations
     settle(app, ctx)
     window.grab().save(str(out / "11-supplier-evaluations.png"))
+    page.select(ids["overdue"])
+    settle(app, ctx)
+    page.detail.tabs.setCurrentIndex(0)  # documents
+    settle(app, ctx)
+    window.grab().save(str(out / "11-supplier-documents.png"))
 
     # Admitting the pending supplier: the evaluation window says what is missing.
     page.select(ids["pending"])
@@ -146,8 +151,6 @@ def main() -> int:
     dialog.form.set_value("score", "88")
     dialog.form.set_value("verdict", "pass")
     dialog.form.set_value("conclusion", "营业执照有效；样品检验合格")
-    settle(app, ctx)
-    dialog.grab().save(str(out / "11-supplier-evaluation.png"))
     dialog.submit()
     settle(app, ctx)
     dialog.grab().save(str(out / "11-supplier-evaluation-refused.png"))
@@ -180,7 +183,6 @@ def main() -> int:
     receipt.form.set_value("material_id", ids["sugar"])
     receipt.form.set_value("supplier_id", ids["suspended"])
     settle(app, ctx)
-    receipt.grab().save(str(out / "11-receipt-suspended-supplier.png"))
     combo = receipt.form.editor("supplier_id")
     combo.showPopup()
     settle(app, ctx)
@@ -195,6 +197,9 @@ def main() -> int:
     painter.end()
     shot.save(str(out / "11-receipt-supplier-choice.png"))
     combo.hidePopup()
+    receipt.form.set_value("supplier_id", ids["overdue"])
+    settle(app, ctx)
+    receipt.grab().save(str(out / "11-receipt-overdue-warning.png"))
     receipt.close()
     window.close()
     engine.dispose()
