@@ -21,7 +21,7 @@ from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
 from app.models import CommodityBatch, ProductBatch, Supplier, Warehouse
 from app.models.base import Submittable
-from . import common, distribution, production, quality, receiving, safety, suppliers
+from . import common, distribution, production, quality, receiving, safety, suppliers, users
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.
@@ -64,6 +64,9 @@ SET_BY_SERVICE = {
     "supplier_evaluation": ("supplier_id", "kind", "evaluated_on", "verdict", "next_due"),
     "product_batch": ("status", "finished_at", "output_quantity", "loss_quantity", "expiry_date"),
 }
+# Ledgers whose records are corrected only by whoever may make them: an
+# evaluation admits a supplier, so only the quality manager corrects it.
+AMENDED_BY = {"supplier_evaluation": "qualify"}
 # Numbers a service gives when the form leaves them empty.
 AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no"}
 
@@ -196,6 +199,8 @@ def amend(
     row = session.get(declaration.model, record_id)
     if row is None:
         raise UserError(tr("This record no longer exists."))
+    if ledger_key in AMENDED_BY:
+        users.require(session, AMENDED_BY[ledger_key])
     fixed = set(fixed_fields(ledger_key)) & set(changes)
     if fixed:
         raise UserError(_fixed_message(declaration, fixed))

@@ -182,7 +182,7 @@ class SupplierDetail(QWidget):
         self.evaluations.setObjectName("evaluations")
         self.evaluations.doubleClicked.connect(self._open_evaluation)
         self.history = make_table([tr("Changed at"), tr("Previous status"), tr("New status"), tr("Reason for the change"),
-                                   tr("Changed by")], stretch=3)
+                                   tr("Done by")], stretch=3)
         self.history.setObjectName("history")
 
         self.tabs = QTabWidget()

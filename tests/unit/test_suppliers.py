@@ -358,6 +358,11 @@ def test_status_and_evaluations_cannot_be_entered_around_the_service(session, p,
             import_ledger(session, key, tmp_path / "any.xlsx")
     evaluation = session.scalars(select(SupplierEvaluation)).first()
     assert "由系统维护" in refused(session, entry.amend, session, "supplier_evaluation", evaluation.id, {"verdict": "fail"}, "改").message
+    inspector = user(session, "inspector", "inspector")  # amends other records, not an evaluation
+    as_user(session, inspector)
+    error = refused(session, entry.amend, session, "supplier_evaluation", evaluation.id, {"conclusion": "改"}, "改")
+    assert isinstance(error, PermissionDenied)
+    acting.bind(session, acting.system("tester"))
     entry.amend(session, "supplier_evaluation", evaluation.id, {"conclusion": "资质齐全，评定为合格供方（更正错字）"}, "错字")
     assert evaluation.conclusion.endswith("（更正错字）")
 
