@@ -20,7 +20,8 @@ POST = {
     "quality": "质量管理", "purchasing": "采购", "process": "工艺技术", "production": "生产操作",
     "inspection": "检验", "storage": "仓储",
 }
-SUPPLIER_STATUS = {"pending": "待评价", "qualified": "合格供方", "suspended": "暂停供货"}
+SUPPLIER_STATUS = {"pending": "待评价", "qualified": "合格供方", "suspended": "暂停供货", "rejected": "评价不合格"}
+EVALUATION_KIND = {"admission": "准入评价", "review": "定期复评"}
 DOCUMENT_KIND = {
     "business_licence": "营业执照", "food_production_licence": "食品生产许可证",
     "food_trade_licence": "食品经营许可证", "industrial_product_licence": "工业产品生产许可证",

@@ -7,21 +7,22 @@ from app.ledgers.base import register
 from app.models import (
     CriticalControlPoint, Customer, DutyRecord, Enterprise, Equipment, FormulaItem, Material, Person,
     PlatformCheck, ProcessStep, Product, ProductionLine, ProductSpec, Supplier, SupplierDocument,
-    SupplierDocumentMaterial, SupplierEvaluation, SupplierMaterial, TrainingRecord, Warehouse,
+    SupplierDocumentMaterial, SupplierEvaluation, SupplierMaterial, SupplierStatusChange, TrainingRecord, Warehouse,
 )
 
 from . import choices as c
 from . import fields as F
 from . import validators as v
 from .fields import (
-    attachment, count, day, declare, flag, line, material, note, pick, product, qty, ref, text,
+    attachment, count, day, declare, flag, line, material, moment, note, pick, product, qty, ref, submittable, text,
 )
 
 GROUP = "基础数据"
 
 
 def master(model: type, fields: list, **options):
-    """Master data: no archive, no signatures, one navigation group."""
+    """Master data: no archive, one navigation group; signed only where a
+    decision is approved (a supplier evaluation)."""
     return declare(model, GROUP, fields, **options)
 
 
@@ -48,6 +49,7 @@ register(
         pick("status", "供方状态", c.SUPPLIER_STATUS, required=False),
         day("qualified_on", "评定合格日期", required=False),
         text("qualified_by", "评定人", 10),
+        day("review_due", "下次评价日期", required=False),
     ], title="合格供方名录", date="qualified_on", number="name"),
     master(SupplierMaterial, [
         F.supplier(),
@@ -81,11 +83,24 @@ register(
     ], date="checked_on"),
     master(SupplierEvaluation, [
         F.supplier(),
+        pick("kind", "评价类型", c.EVALUATION_KIND),
         day("evaluated_on", "评价日期"),
-        qty("score", "评分", required=False, check=v.not_negative),
+        qty("score", "评分", required=False, check=v.score, help="0–100 分"),
+        pick("verdict", "评价结果", c.VERDICT),
         note("conclusion", "评价结论", required=True),
         text("evaluator", "评价人", 10),
-    ], title="供应商评价记录", date="evaluated_on"),
+        day("next_due", "下次评价日期", required=False, help="合格的默认为评价日期后一年"),
+        *submittable(),
+    ], title="供应商评价记录", date="evaluated_on", signs=("批准",)),
+    master(SupplierStatusChange, [
+        F.supplier(),
+        moment("changed_at", "变更时间"),
+        pick("from_status", "原状态", c.SUPPLIER_STATUS, required=False),
+        pick("to_status", "新状态", c.SUPPLIER_STATUS),
+        note("reason", "变更原因", required=True),
+        text("changed_by", "操作人", 10, True),
+        ref("evaluation_id", "依据的评价", "supplier_evaluation", "evaluated_on", False, 11),
+    ], title="供方状态变更记录", date="changed_at"),
     master(Material, [
         *coded("物料", "编码", 12, 20),
         pick("category", "物料类别", c.MATERIAL_CATEGORY),

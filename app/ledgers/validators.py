@@ -64,6 +64,13 @@ def not_negative(value: object) -> str | None:
     return None
 
 
+def score(value: object) -> str | None:
+    """An evaluation score out of 100."""
+    if value is not None and not 0 <= Decimal(str(value)) <= 100:
+        return "应在 0 与 100 之间"
+    return None
+
+
 def positive(value: object) -> str | None:
     if value is not None and Decimal(str(value)) <= 0:
         return "必须大于 0"

@@ -28,6 +28,7 @@ from .master import (
     Supplier,
     SupplierDocument,
     SupplierEvaluation,
+    SupplierStatusChange,
     SupplierMaterial,
     TrainingRecord,
     Warehouse,

@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Base, Recorded, fk
+from .base import Base, Recorded, Submittable, fk
 
 
 class Enterprise(Recorded, Base):
@@ -53,10 +53,13 @@ class Supplier(Recorded, Base):
     address: Mapped[str]
     contact_person: Mapped[str | None] = mapped_column(String(40))
     phone: Mapped[str | None] = mapped_column(String(40))
-    # qualified / suspended: only a qualified supplier may deliver.
+    # pending, qualified, suspended, rejected: only a qualified supplier may
+    # deliver. Kept by services.suppliers, which records every change.
     status: Mapped[str] = mapped_column(String(20), default="pending")
     qualified_on: Mapped[dt.date | None]
     qualified_by: Mapped[str | None] = mapped_column(String(40))
+    # When the latest passing evaluation says the next one is due.
+    review_due: Mapped[dt.date | None]
 
     documents: Mapped[list[SupplierDocument]] = relationship(back_populates="supplier")
     supplied: Mapped[list[SupplierMaterial]] = relationship(back_populates="supplier")
@@ -114,14 +117,35 @@ class PlatformCheck(Recorded, Base):
     checked_by: Mapped[str | None] = mapped_column(String(40))
 
 
-class SupplierEvaluation(Recorded, Base):
+class SupplierEvaluation(Submittable, Recorded, Base):
+    """An admission evaluation or a periodic re-evaluation (G§14), approved
+    with the quality manager's signature; locked once made."""
+
     __tablename__ = "supplier_evaluation"
     __label__ = "供应商评价"
     supplier_id: Mapped[int] = fk("supplier.id")
+    kind: Mapped[str] = mapped_column(String(20), default="admission")  # admission, review
     evaluated_on: Mapped[dt.date]
     score: Mapped[Decimal | None]
+    verdict: Mapped[str] = mapped_column(String(10), default="pass")  # pass, fail
     conclusion: Mapped[str] = mapped_column(Text)
     evaluator: Mapped[str | None] = mapped_column(String(40))
+    next_due: Mapped[dt.date | None]
+
+
+class SupplierStatusChange(Recorded, Base):
+    """One change of a supplier's status: from what, to what, when, by whom
+    and why. Written only by services.suppliers, never edited."""
+
+    __tablename__ = "supplier_status_change"
+    __label__ = "供方状态变更"
+    supplier_id: Mapped[int] = fk("supplier.id")
+    changed_at: Mapped[dt.datetime]
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+    changed_by: Mapped[str] = mapped_column(String(40))
+    evaluation_id: Mapped[int | None] = fk("supplier_evaluation.id", nullable=True)
 
 
 class Material(Recorded, Base):

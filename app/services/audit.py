@@ -161,6 +161,9 @@ def _record_flush(session: Session, _flush_context) -> None:
         connection.execute(insert(AUDIT_TABLE), entries)
 
 
+UPGRADE_ACTOR = "数据库升级"
+
+
 def record_new_columns(connection: Connection, table_name: str, reason: str) -> int:
     """A migration that adds columns to an audited table changes every row's
     canonical form (the new columns appear, empty): log each row's new state
@@ -177,7 +180,7 @@ def record_new_columns(connection: Connection, table_name: str, reason: str) -> 
     now, count, entries = clock.now(), 0, []
     for row in connection.execute(select(table).order_by(table.c.id)):
         data = canonical_row(row)
-        entry = {"at": now, "actor": "系统（数据库升级）", "action": "update", "table_name": table_name,
+        entry = {"at": now, "actor": UPGRADE_ACTOR, "action": "update", "table_name": table_name,
                  "row_id": row.id, "row_hash": row_hash(table_name, data), "data": to_json(data), "reason": reason}
         entry["prev_hash"] = prev
         entry["hash"] = prev = entry_hash(prev, entry)

@@ -20,7 +20,7 @@ from app.i18n import lazy, tr
 from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
 from app.models import CommodityBatch, ProductBatch, Supplier, Warehouse
-from . import common, distribution, guards, production, quality, receiving, safety, suppliers
+from . import common, distribution, guards, production, quality, receiving, safety, suppliers, users
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.
@@ -28,7 +28,12 @@ _BATCH_WORKBENCH = lazy("Batch workbench")
 _RELEASE_DESK = lazy("Release desk")
 _TRACE = lazy("Trace")
 _ARCHIVE_BROWSER = lazy("Archive browser")
+_SUPPLIERS = lazy("Qualified supplier list")
 SCREENS = {
+    # Only the quality manager's signed evaluation, suspension and resumption
+    # on the supplier page write these (services.suppliers).
+    "supplier_evaluation": _SUPPLIERS,
+    "supplier_status_change": _SUPPLIERS,
     "stock_movement": _BATCH_WORKBENCH,
     "feeding": _BATCH_WORKBENCH,
     "ccp_reading": _BATCH_WORKBENCH,
@@ -50,13 +55,19 @@ MADE_WITH = {
     "amendment": None,  # the Amend button of the record it corrects
 }
 # Fields a service sets (a supplier becomes qualified, a batch is completed):
-# never typed on a form, neither when creating nor when amending.
+# never typed on a form, neither when creating nor when amending. What an
+# evaluation decided (verdict, dates) is changed by a new evaluation, not by
+# amending the old one.
 SET_BY_SERVICE = {
-    "supplier": ("status", "qualified_on", "qualified_by"),
+    "supplier": ("status", "qualified_on", "qualified_by", "review_due"),
+    "supplier_evaluation": ("supplier_id", "kind", "evaluated_on", "verdict", "next_due"),
     "product_batch": ("status", "finished_at", "output_quantity", "loss_quantity", "expiry_date"),
     # The buyer's confirmation is its own action (distribution.confirm_delivery).
     "delivery": ("confirmed", "confirmation_no", "confirmed_on", "confirmed_by"),
 }
+# Ledgers whose records are corrected only by whoever may make them: an
+# evaluation admits a supplier, so only the quality manager corrects it.
+AMENDED_BY = {"supplier_evaluation": "qualify"}
 # Numbers a service gives when the form leaves them empty.
 AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no"}
 
@@ -191,6 +202,8 @@ def amend(
     row = session.get(declaration.model, record_id)
     if row is None:
         raise UserError(tr("This record no longer exists."))
+    if ledger_key in AMENDED_BY:
+        users.require(session, AMENDED_BY[ledger_key])
     fixed = set(fixed_fields(ledger_key)) & set(changes)
     if fixed:
         raise UserError(_fixed_message(declaration, fixed))

@@ -18,6 +18,7 @@ from app.models import Amendment
 from . import guards
 
 Choices = list[tuple[int, str]]  # (id, display text) of the rows a reference may name
+Marks = dict[int, str]  # id -> a state code the choice list shows beside the row (a supplier's standing)
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,25 @@ def _choices(session: Session, target: Ledger, display: str) -> Choices:
         counts[text] = counts.get(text, 0) + 1
     # Two people of one name stay apart: the row number follows the name.
     return [(row_id, text if counts[text] == 1 else f"{text}（{row_id}）") for row_id, text in texts]
+
+
+def _supplier_marks(session: Session) -> Marks:
+    from . import suppliers
+
+    return suppliers.standings(session)
+
+
+# Ledgers whose rows carry a state a person must see when choosing one.
+MARKERS = {"supplier": _supplier_marks}
+
+
+def lookup_marks(session: Session, declaration: Ledger) -> dict[str, Marks]:
+    """For every reference field into a marked ledger: the state of each row it may name."""
+    found: dict[str, Marks] = {}
+    cache: dict[str, Marks] = {}
+    for f in declaration.fields:
+        if f.kind == "ref" and f.lookup.ledger in MARKERS:
+            if f.lookup.ledger not in cache:
+                cache[f.lookup.ledger] = MARKERS[f.lookup.ledger](session)
+            found[f.name] = cache[f.lookup.ledger]
+    return found

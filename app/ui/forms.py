@@ -42,7 +42,7 @@ from app.errors import FieldError
 from app.i18n import tr
 from app.ledgers import Field, Ledger
 from app.ledgers.fields import COMPUTED
-from app.services.record_view import Choices, lookup_choices
+from app.services.record_view import Choices, Marks, lookup_choices, lookup_marks
 
 ERROR_COLOUR = "#c62828"
 REQUIRED_MARK = f'<span style="color:{ERROR_COLOUR}">*</span>'
@@ -338,6 +338,7 @@ class LedgerForm(QWidget):
         ctx=None,
         *,
         lookups: Mapping[str, Choices] | None = None,
+        marks: Mapping[str, Marks] | None = None,
         creating: bool = True,
         fixed: Collection[str] | None = None,
         auto_numbered: Collection[str] = (),
@@ -349,10 +350,11 @@ class LedgerForm(QWidget):
         self._loading = False
         self._read_only = False
         if lookups is None:
-            lookups = {}
+            lookups, marks = {}, marks or {}
             if ctx is not None:
                 with ctx.read() as session:
-                    lookups = lookup_choices(session, ledger)
+                    lookups, marks = lookup_choices(session, ledger), lookup_marks(session, ledger)
+        self._marks = dict(marks or {})
         self._lookups = {name: dict(choices) for name, choices in lookups.items()}
         fixed = {f.name for f in ledger.fields if f.help == COMPUTED} if fixed is None else set(fixed)
 
@@ -412,6 +414,13 @@ class LedgerForm(QWidget):
             editor.widget.setFixedWidth(FIELD_WIDTHS[f.kind])
         if unit:
             line.addWidget(QLabel(unit))
+        if f.name in self._marks:
+            from .standing import mark_choices, standing_badge
+
+            badge = standing_badge()
+            badge.setObjectName(f"standing_{f.name}")
+            mark_choices(editor.widget, self._marks[f.name], badge)
+            line.addWidget(badge)
         line.addWidget(marker)
         if f.kind in FIELD_WIDTHS or f.kind == "bool":
             line.addStretch(1)
@@ -542,3 +551,7 @@ class LedgerForm(QWidget):
 
     def label(self, name: str) -> QLabel:
         return self.rows[name].label
+
+    def badge(self, name: str) -> QLabel | None:
+        """The standing shown beside a marked choice (a supplier's 合格, 暂停供货…)."""
+        return self.rows[name].cell.findChild(QLabel, f"standing_{name}")

@@ -31,6 +31,7 @@ from app import clock
 from app.i18n import tr
 from app.ledgers import Field, Ledger
 from app.services.entry import creatable, refusal
+from app.services.record_view import MARKERS
 
 from .context import AppContext
 from .dialogs import Dialogs
@@ -52,11 +53,13 @@ def filtered_fields(ledger: Ledger) -> list[Field]:
 
 
 class LedgerPage(QWidget):
+    model_class = LedgerTableModel  # a page may colour its own cells (the supplier list)
+
     def __init__(self, ctx: AppContext, ledger: Ledger, parent: QWidget | None = None):
         super().__init__(parent)
         self.ctx = ctx
         self.ledger = ledger
-        self.model = LedgerTableModel(ctx, ledger, self)
+        self.model = self.model_class(ctx, ledger, self)
         self._search_timer = QTimer(self, singleShot=True, interval=SEARCH_DELAY_MS)
         self._search_timer.timeout.connect(self.apply_filters)
         self.combos: dict[str, QComboBox] = {}
@@ -129,6 +132,10 @@ class LedgerPage(QWidget):
                 combo.addItem(tr("All values"), None)
                 for value, text in self.model.query.choices_of(session, field):
                     combo.addItem(text, value)
+                if field.kind == "ref" and field.lookup.ledger in MARKERS:
+                    from .standing import mark_items  # a supplier's standing, in colour
+
+                    mark_items(combo, MARKERS[field.lookup.ledger](session))
                 combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
                 combo.currentIndexChanged.connect(self.apply_filters)
                 bar.addSpacing(12)

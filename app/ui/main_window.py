@@ -83,8 +83,10 @@ def pages() -> list[Page]:
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
         Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
     ]
+    # Ledgers whose page is more than a table: the supplier list admits, suspends and resumes.
+    dedicated = {"supplier": _special("supplier_page", "SupplierPage")}
     for ledger in registry().values():
-        found.append(Page(ledger.key, ledger.group, ledger.title, _ledger_page(ledger.key)))
+        found.append(Page(ledger.key, ledger.group, ledger.title, dedicated.get(ledger.key) or _ledger_page(ledger.key)))
     return found
 
 

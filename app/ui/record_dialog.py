@@ -29,12 +29,13 @@ from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named
 from app.services import attachments, entry, signatures
 from app.services.gs1 import GS_SHOWN, parse_scan
-from app.services.record_view import AmendmentLine, lookup_choices, read_record
+from app.services.record_view import AmendmentLine, lookup_choices, lookup_marks, read_record
 
 from .attachments_panel import AttachmentsPanel
 from .context import AppContext
 from .dialogs import Dialogs, show_error
 from .forms import LedgerForm
+from .supplier_notice import SupplierNotice
 
 BANNER_STYLE = "background: #fff4d6; border: 1px solid #f0c36d; border-radius: 3px; padding: 6px;"
 SCAN_FIELDS = ("supplier_lot", "production_date", "expiry_date")
@@ -111,7 +112,7 @@ class RecordDialog(QDialog):
     def __init__(self, ctx: AppContext, declaration: Ledger, record_id: int | None = None, parent: QWidget | None = None):
         creating = record_id is None
         with ctx.read() as session:  # first: a record that cannot be read makes no window
-            lookups = lookup_choices(session, declaration)
+            lookups, marks = lookup_choices(session, declaration), lookup_marks(session, declaration)
             snapshot = None if creating else read_record(session, declaration, record_id)
         super().__init__(parent)
         self.ctx = ctx
@@ -126,7 +127,7 @@ class RecordDialog(QDialog):
         self.setObjectName(f"record_{declaration.key}")
         number_field = entry.auto_numbered(declaration.key)
         self.form = LedgerForm(
-            declaration, lookups=lookups, creating=creating, fixed=entry.fixed_fields(declaration.key),
+            declaration, lookups=lookups, marks=marks, creating=creating, fixed=entry.fixed_fields(declaration.key),
             auto_numbered=(number_field,) if creating and number_field else (),
         )
         self.form.changed.connect(self._on_changed)
@@ -144,8 +145,12 @@ class RecordDialog(QDialog):
         self.setMinimumSize(MINIMUM_SIZE)
         layout.addWidget(self.banner)
         self.scan: ScanEdit | None = None
+        self.supplier_notice: SupplierNotice | None = None
         if creating and declaration.key == "incoming_inspection":
             layout.addLayout(self._scan_row())
+            # Why the chosen supplier may not deliver, before the rest is typed.
+            self.supplier_notice = SupplierNotice(ctx, self.form)
+            layout.addWidget(self.supplier_notice)
         layout.addWidget(self.form, 1)
         self.history = QTreeWidget()
         self.history.setObjectName("history")

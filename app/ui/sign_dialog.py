@@ -9,6 +9,8 @@ after the password has been checked again (``specimen_strokes``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -22,6 +24,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+
+from sqlalchemy.orm import Session
 
 from app.errors import UserError
 from app.i18n import tr
@@ -63,14 +67,17 @@ class SignDialog(QDialog):
         declaration = ledger_named(ledger_key)
         with ctx.read() as session:
             what, meanings = meanings_to_sign(session, declaration.model, record_id)
-        super().__init__(parent)
-        self.ctx = ctx
         self.model = declaration.model
         self.record_id = record_id
+        self._build(ctx, tr("Sign {record}", record=what), meanings, parent)
+
+    def _build(self, ctx: AppContext, title: str, meanings: list[str], parent: QWidget | None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
         self._busy = False
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setObjectName("signDialog")
-        self.setWindowTitle(tr("Sign {record}", record=what))
+        self.setWindowTitle(title)
 
         self.meaning = QComboBox()
         self.meaning.setObjectName("meaning")
@@ -170,22 +177,31 @@ class SignDialog(QDialog):
         if self.pad.is_empty():
             self._show_error(tr("Sign by hand on the pad first."))
             return
-        model, record_id = self.model, self.record_id
         (username, password), meaning = credentials, self.meaning.currentText()
         strokes, keep = self.pad.to_json(), self.save_specimen.isChecked()
+        sign = self.signing(username, password, meaning, strokes)
 
         def work(session) -> int:
-            obj = session.get(model, record_id)
-            if obj is None:
-                raise UserError(tr("This record no longer exists."))
-            signature = signatures.sign(session, obj, username, password, meaning, strokes=strokes)
+            result = sign(session)
             if keep:
                 signatures.save_specimen(session, username, password, strokes)
-            return signature.id
+            return result
 
         self._busy = True
         self.sign_button.setEnabled(False)
         self.ctx.runner.run(self.ctx.write(work), self._succeeded, self._failed)
+
+    def signing(self, username: str, password: str, meaning: str, strokes: str) -> Callable[[Session], int]:
+        """What the Sign button writes, on a worker: here the signature of the record."""
+        model, record_id = self.model, self.record_id
+
+        def sign(session: Session) -> int:
+            obj = session.get(model, record_id)
+            if obj is None:
+                raise UserError(tr("This record no longer exists."))
+            return signatures.sign(session, obj, username, password, meaning, strokes=strokes).id
+
+        return sign
 
     def _succeeded(self, signature_id: int) -> None:
         self._busy = False

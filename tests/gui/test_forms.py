@@ -234,7 +234,7 @@ def test_new_customer_saves_in_the_background(qtbot, ctx):
 
 
 def test_unknown_reference_text_is_refused_before_saving(qtbot, ctx):
-    dialog = open_dialog(qtbot, ctx, "supplier_evaluation")
+    dialog = open_dialog(qtbot, ctx, "platform_check")
     dialog.form.editor("supplier_id").setEditText("不存在的供应商")
     dialog.save()
     assert "不存在的供应商" in dialog.form.error_text("supplier_id")

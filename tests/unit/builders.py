@@ -56,7 +56,7 @@ def plant(session) -> Plant:
         [soy.id, sugar.id, additive.id],
     )
     suppliers.record_platform_check(session, supplier, dict(platform="国家企业信用信息公示系统", checked_on="2026-01-05", result="正常"))
-    suppliers.qualify(session, supplier, by="王质检")
+    suppliers.evaluate(session, supplier, dict(evaluated_on=TODAY, score="90", verdict="pass", conclusion="资质齐全，评定为合格供方", evaluator="王质检"))
     base = common.create(session, "product", dict(code="P01", name="豆浆基料", kind="semi_finished", shelf_life_days=2, storage_condition="chilled"))
     milk = common.create(session, "product", dict(code="P02", name="原味豆浆", kind="finished", shelf_life_days=7, storage_condition="chilled", brand="沪豆"))
     bottle = common.create(session, "product_spec", dict(product_id=milk.id, spec="250mL", net_content="0.25", gtin=gtin13("690123456789")))

@@ -82,3 +82,23 @@ def test_unknown_ledger_and_bad_date(sqlite_url, tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["export-ledger", "delivery", "--from", "11/05", "--out", "x.xlsx"])
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_import_ledger_supplier_admits_nobody(factory, sqlite_url, tmp_path, capsys):
+    """A supplier list whose 供方状态 column says 合格供方 still comes in as 待评价 (G§14:
+    only the quality manager's signed evaluation admits)."""
+    from app.models import Supplier
+
+    path = tmp_path / "suppliers.xlsx"
+    assert main(["--db", sqlite_url, "export-ledger", "supplier", "--out", str(path)]) == 0
+    wb = openpyxl.load_workbook(path)
+    ws = wb.active
+    ws.cell(HEADER_ROW + 1, 1).value = "浙江某包装材料有限公司"  # the exported qualified supplier, renamed
+    ws.cell(HEADER_ROW + 1, 2).value = None
+    headers = [cell.value for cell in ws[HEADER_ROW]]
+    assert ws.cell(HEADER_ROW + 1, headers.index("供方状态") + 1).value == "合格供方"
+    wb.save(path)
+    assert main(["--db", sqlite_url, "import-ledger", "supplier", str(path)]) == 0
+    with Session(factory) as session:
+        imported = session.scalar(select(Supplier).where(Supplier.name == "浙江某包装材料有限公司"))
+        assert (imported.status, imported.qualified_on, imported.review_due) == ("pending", None, None)

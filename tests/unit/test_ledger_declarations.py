@@ -25,7 +25,7 @@ SYSTEM_COLUMNS = {"id", "created_at", "created_by", "submitted_at", "submitted_b
 EXPECTED_KEYS = {
     # R1 master data
     "enterprise", "supplier", "supplier_material", "supplier_document", "supplier_document_material",
-    "platform_check", "supplier_evaluation", "material", "product", "product_spec", "formula_item",
+    "platform_check", "supplier_evaluation", "supplier_status_change", "material", "product", "product_spec", "formula_item",
     "process_step", "ccp", "person", "training_record", "duty_record", "production_line", "warehouse",
     "equipment", "customer",
     # R2 and R3
@@ -175,7 +175,9 @@ def test_ledger_attributes(ledger):
     expected_archive = next((kind for kind, keys in ARCHIVES.items() if ledger.key in keys), None)
     assert ledger.archive == expected_archive
     if ledger.group == "基础数据":
-        assert ledger.signatures == ()
+        # Master data is not signed, except the quality manager's approval of
+        # a supplier evaluation, which admits a supplier (G§14).
+        assert ledger.signatures == (("批准",) if ledger.key == "supplier_evaluation" else ())
 
 
 @pytest.mark.parametrize("ledger", LEDGERS, ids=IDS)

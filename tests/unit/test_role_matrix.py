@@ -89,7 +89,10 @@ OPERATIONS = [
     Operation("销毁", "recall", None, lambda s, st: distribution.destroy(s, dict(
         product_batch_id=st["recall"].product_batch_id, destroyed_at="2026-11-20 15:00", place="厂内", method="粉碎",
         people="王质检"))),
-    Operation("准入供应商", "qualify", None, lambda s, st: suppliers.qualify(s, st["pending"], by="钱经理")),
+    Operation("准入供应商", "qualify", None, lambda s, st: suppliers.evaluate(s, st["pending"], dict(
+        evaluated_on="2026-11-20", score="90", verdict="pass", conclusion="资质齐全", evaluator="质量负责人甲"),
+        suppliers.Signer("u_quality_manager", PASSWORD))),
+    Operation("暂停供货", "qualify", None, lambda s, st: suppliers.suspend(s, st["p"].supplier, "抽检不合格")),
     Operation("新增供应商", "enter", "supplier", lambda s, st: suppliers.add_supplier(s, dict(name="又一家", address="上海"))),
     Operation("安全记录", "enter", "water_monitoring", lambda s, st: safety.record(s, "water_monitoring", dict(
         sampled_at="2026-11-20 08:00", sampling_point="车间水龙头", ph="7.1", conclusion="合格",

@@ -155,11 +155,12 @@ def _suppliers(session: Session, factory: Factory, clock: Clock, rng: Random, an
                 "supplier_id": supplier.id, "material_id": material.id, "spec": material.spec,
                 "quality_requirements": f"符合 {material.standard}；每批附合格证明",
             })
-        create(session, "supplier_evaluation", {
-            "supplier_id": supplier.id, "evaluated_on": admitted, "score": str(rng.randint(86, 97)),
+        # The demo has no users, so nobody signs: the evaluations show their
+        # approval as missing until a quality manager signs them.
+        suppliers.evaluate(session, supplier, {
+            "evaluated_on": admitted, "score": str(rng.randint(86, 97)), "verdict": "pass",
             "conclusion": "资质齐全、在有效期内，公示平台查询无异常，样品检验合格：评定为合格供方", "evaluator": manager.name,
         })
-        suppliers.qualify(session, supplier, by=manager.name, on=admitted)
 
 
 def _registry(address: str) -> str:
