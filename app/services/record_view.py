@@ -15,6 +15,7 @@ from app.i18n import tr
 from app.ledgers import Ledger, ledger as ledger_named
 from app.models import Amendment
 from app.models.base import Submittable
+from app.services.guards import sealed_in
 
 Choices = list[tuple[int, str]]  # (id, display text) of the rows a reference may name
 
@@ -39,6 +40,7 @@ class Snapshot:
     submitted_at: dt.datetime | None = None
     submitted_by: str | None = None
     amendments: list[AmendmentLine] = field(default_factory=list)
+    sealed_in: str | None = None  # 档号 of the sealed archive that holds it: locked too
 
 
 def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
@@ -53,10 +55,12 @@ def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
         .where(Amendment.table_name == declaration.model.__table__.name, Amendment.row_id == record_id)
         .order_by(Amendment.created_at, Amendment.id)
     ).all()
+    sealed = sealed_in(session, declaration.model.__table__.name, record_id)
     return Snapshot(
         values=values,
         number=str(number) if number is not None else str(record_id),
-        locked=isinstance(row, Submittable) and row.locked,
+        locked=(isinstance(row, Submittable) and row.locked) or sealed is not None,
+        sealed_in=sealed,
         submitted_at=getattr(row, "submitted_at", None),
         submitted_by=getattr(row, "submitted_by", None),
         amendments=[AmendmentLine(*line) for line in lines],
