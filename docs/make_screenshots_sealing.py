@@ -38,11 +38,12 @@ def settle(app, ctx, seconds: float = 0.4) -> None:
 
 def sign_everything(session, archive) -> None:
     from app.ledgers import registry
-    from app.services import sealing, signatures
+    from app.services import signatures
 
-    for blocker in sealing.checklist(session, archive):
-        if blocker.kind in ("signature", "resign"):
-            record = session.get(registry()[blocker.ledger].model, blocker.row_id)
+    for entry in archive.entries:
+        model = registry()[entry.ledger].model
+        for record_id in entry.record_ids.split(","):
+            record = session.get(model, int(record_id))
             for meaning in signatures.missing(session, record):
                 signatures.sign(session, record, SIGNERS[meaning], PASSWORD, meaning)
 
@@ -77,7 +78,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from app.db import open_database
-    from app.models import Archive, Feeding, User
+    from app.models import Archive, Feeding, ProductBatch, User
     from app.reports.volume import print_volume
     from app.services import acting
     from app.ui.app import make_application
@@ -126,6 +127,12 @@ def main() -> int:
     shoot(dialog, "14-3-seal-dialog")
     dialog.seal()
     settle(app, ctx)
+    with ctx.read() as session:
+        product = session.scalar(select(ProductBatch.product_id).join(Archive, Archive.product_batch_id == ProductBatch.id)
+                                 .where(Archive.id == ready[0]))
+    browser.tree.expandItem(browser.item_for("product", product))
+    settle(app, ctx)
+    browser.tree.scrollToItem(browser.item_for("archive", ready[0]))
     shoot(window, "14-4-sealed")
 
     # An amendment after sealing, then the printed remarks sheet.

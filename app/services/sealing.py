@@ -46,6 +46,7 @@ ROLES = {"filer": "立卷人", "checker": "检查人"}
 # the product archive it cites.
 KIND_ORDER = {"product": 0, "safety": 1, "commodity": 2, "warning": 3}
 Report = Callable[[int, int, str], None]  # done, total, text; may raise to cancel
+GROUP_FROM = 2  # rows of one ledger missing the same signatures that make one checklist item
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ def _deviations(session: Session, reading_ids: list[int]) -> list[Blocker]:
 
 
 def _signatures(session: Session, filed: dict[str, list[int]]) -> list[Blocker]:
-    """G§43: every required signature present and still bound to the record."""
+    """G§43: every required signature present and still bound to the record.
+    Many rows of one register missing the same signatures make one item."""
     found = []
     for ledger_key, ids in filed.items():
         declaration = registry()[ledger_key]
@@ -187,16 +189,29 @@ def _signatures(session: Session, filed: dict[str, list[int]]) -> list[Blocker]:
         for start in range(0, len(ids), 500):
             rows += session.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))).all()
         lines = signatures.lines_of_rows(session, declaration.model, rows)
+        unsigned: dict[tuple[str, ...], list] = {}
         for row in sorted(rows, key=lambda r: ids.index(r.id)):
-            missing = [line.meaning for line in lines[row.id] if line.state == "missing"]
+            missing = tuple(line.meaning for line in lines[row.id] if line.state == "missing")
             invalid = [line for line in lines[row.id] if line.state == "invalid"]
-            name = record_name(declaration, row)
             if missing:
-                found.append(Blocker("signature", f"{name}缺少「{'、'.join(missing)}」签名", ledger_key, row.id))
+                unsigned.setdefault(missing, []).append(row)
             if invalid:
-                found.append(Blocker("resign", _resign_text(session, declaration, row.id, name, invalid),
-                                     ledger_key, row.id))
+                found.append(Blocker("resign", _resign_text(session, declaration, row.id, record_name(declaration, row),
+                                                             invalid), ledger_key, row.id))
+        for meanings, group in unsigned.items():
+            found.append(_unsigned(declaration, meanings, group))
     return found
+
+
+def _unsigned(declaration: Ledger, meanings: tuple[str, ...], rows: list) -> Blocker:
+    wanted = "、".join(meanings)
+    if len(rows) < GROUP_FROM:
+        row = rows[0]
+        return Blocker("signature", f"{record_name(declaration, row)}缺少「{wanted}」签名", declaration.key, row.id)
+    names = [record_label(declaration, row) for row in rows[:3]]
+    more = " 等" if len(rows) > 3 else ""
+    return Blocker("signature", f"{declaration.title} {len(rows)} 条缺少「{wanted}」签名：{'、'.join(names)}{more}",
+                   declaration.key, rows[0].id)
 
 
 def _resign_text(session: Session, declaration: Ledger, row_id: int, name: str, invalid: list) -> str:
@@ -211,14 +226,21 @@ def _resign_text(session: Session, declaration: Ledger, row_id: int, name: str, 
     return f"{name}签名后被修改，「{meanings}」签名已失效，需重新签名"
 
 
-def record_name(declaration: Ledger, row) -> str:
-    """How a user finds a record: its ledger and number, else its date."""
+def record_label(declaration: Ledger, row) -> str:
+    """A record within its ledger: its number, else its date, else its id."""
     if declaration.number_field and getattr(row, declaration.number_field, None):
-        return f"{declaration.title}「{getattr(row, declaration.number_field)}」"
+        return str(getattr(row, declaration.number_field))
     if declaration.date_field and getattr(row, declaration.date_field, None) is not None:
-        shown = declaration.field(declaration.date_field).display(getattr(row, declaration.date_field))
-        return f"{declaration.title}（{shown}）"
-    return f"{declaration.title}（编号 {row.id}）"
+        return declaration.field(declaration.date_field).display(getattr(row, declaration.date_field))
+    return f"编号 {row.id}"
+
+
+def record_name(declaration: Ledger, row) -> str:
+    """How a user finds a record: its ledger and number (or date)."""
+    label = record_label(declaration, row)
+    if declaration.number_field and getattr(row, declaration.number_field, None):
+        return f"{declaration.title}「{label}」"
+    return f"{declaration.title}（{label}）"
 
 
 def _cited(session: Session, archive: Archive) -> list[Blocker]:

@@ -164,6 +164,7 @@ class ArchiveBrowser(QWidget):
         column.addWidget(QLabel(tr("Sealing checklist (double-click an item to open the record)")))
         column.addWidget(self.checklist_state)
         column.addWidget(self.checklist, 1)
+        column.addStretch(0)  # keeps the state line at the top when the list is hidden
         parts = QSplitter(Qt.Orientation.Vertical)
         parts.addWidget(catalogue)
         parts.addWidget(checks)

@@ -31,6 +31,7 @@ from .tasks import Cancelled
 from .workflow_kit import GREEN, RED
 
 ERROR_STYLE = "color: #c62828;"
+TOOLTIP_ITEMS = 15  # checklist items a row's tooltip lists
 
 
 class SealerFields:
@@ -331,14 +332,18 @@ class PeriodSealDialog(QDialog):
         for index, row in enumerate(rows):
             todo = ""
             if row.blockers:
-                more = tr(" (and {count} more)", count=len(row.blockers) - 1) if len(row.blockers) > 1 else ""
-                todo = f"【{row.blockers[0].label}】{row.blockers[0].text}{more}"
+                todo = tr("{count} to do: ", count=len(row.blockers)) + f"【{row.blockers[0].label}】{row.blockers[0].text}"
             cells = [row.archive_no, f"{ARCHIVE_KIND.get(row.kind, row.kind)}　{row.title}",
                      ARCHIVE_STATE[row.state], todo]
             for column, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 if column == 2:
                     item.setForeground(GREEN if row.state != "open" else RED)
+                if column == 3 and row.blockers:
+                    shown = [f"【{b.label}】{b.text}" for b in row.blockers[:TOOLTIP_ITEMS]]
+                    if len(row.blockers) > TOOLTIP_ITEMS:
+                        shown.append(tr("… and {count} more", count=len(row.blockers) - TOOLTIP_ITEMS))
+                    item.setToolTip("\n".join(shown))
                 self.table.setItem(index, column, item)
         self.table.resizeColumnsToContents()
         self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
