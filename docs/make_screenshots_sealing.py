@@ -85,7 +85,6 @@ def main() -> int:
     from app.ui.context import AppContext
     from app.ui.dialogs import Dialogs
     from app.ui.main_window import MainWindow
-    from app.ui.seal_dialog import SealDialog
     from app.ui.tasks import TaskRunner
 
     app = make_application(sys.argv)

@@ -41,7 +41,7 @@ KINDS = {
     "resign": "更正后未重新签名",
     "cited": "引用的档案",
 }
-ROLES = {"filer": "立卷人", "checker": "检查人"}
+PARTS = {"filer": "立卷人", "checker": "检查人"}  # the two people who seal
 # Sealed first what others cite: a commodity or warning archive waits for
 # the product archive it cites.
 KIND_ORDER = {"product": 0, "safety": 1, "commodity": 2, "warning": 3}
@@ -90,11 +90,10 @@ def state(session: Session, archive: Archive) -> str:
 
 def _filed(entries: list[CatalogueEntry]) -> dict[str, list[int]]:
     """Row ids by ledger, as the catalogue (and so the printed volume) holds them."""
-    filed: dict[str, list[int]] = {}
+    filed: dict[str, dict[int, None]] = {}  # ordered, without repeats
     for entry in entries:
-        ids = filed.setdefault(entry.ledger, [])
-        ids += [int(i) for i in entry.record_ids.split(",") if i and int(i) not in ids]
-    return filed
+        filed.setdefault(entry.ledger, {}).update(dict.fromkeys(int(i) for i in entry.record_ids.split(",") if i))
+    return {ledger: list(ids) for ledger, ids in filed.items()}
 
 
 def _product(session: Session, archive: Archive) -> list[Blocker]:
@@ -190,7 +189,8 @@ def _signatures(session: Session, filed: dict[str, list[int]]) -> list[Blocker]:
             rows += session.execute(select(table).where(table.c.id.in_(ids[start:start + 500]))).all()
         lines = signatures.lines_of_rows(session, declaration.model, rows)
         unsigned: dict[tuple[str, ...], list] = {}
-        for row in sorted(rows, key=lambda r: ids.index(r.id)):
+        position = {row_id: n for n, row_id in enumerate(ids)}
+        for row in sorted(rows, key=lambda r: position[r.id]):
             missing = tuple(line.meaning for line in lines[row.id] if line.state == "missing")
             invalid = [line for line in lines[row.id] if line.state == "invalid"]
             if missing:
@@ -257,20 +257,20 @@ def _sealers(session: Session, other_username: str, other_password: str, acting_
     """(立卷人, 检查人): the logged-in user in the role ``acting_as`` and the
     other one, who confirms with the password. Both may seal; they are two
     people."""
-    if acting_as not in ROLES:
+    if acting_as not in PARTS:
         raise ValueError(acting_as)
     users.require(session, "seal")  # nobody, or a role without 封卷, stops here
     me = users.current_user(session)
     if me is None:
         raise PermissionDenied("封卷须由立卷人或检查人登录后操作，系统账户不能封卷")
-    other_role = ROLES["checker" if acting_as == "filer" else "filer"]
+    other_role = PARTS["checker" if acting_as == "filer" else "filer"]
     if not (other_username or "").strip():
         raise ValidationError(FieldError("other_username", f"{other_role}用户名", f"「{other_role}用户名」不能为空"))
     other = users.authenticate(session, other_username, other_password)
     if other.id == me.id or (me.person_id is not None and me.person_id == other.person_id):
         raise ValidationError(FieldError(
             "other_username", f"{other_role}用户名",
-            f"立卷人和检查人须是两个不同的人：{me.display_name}不能同时担任{ROLES[acting_as]}和{other_role}"))
+            f"立卷人和检查人须是两个不同的人：{me.display_name}不能同时担任{PARTS[acting_as]}和{other_role}"))
     roles = users.roles_of(session, other)
     if not users.may(roles, "seal"):
         raise PermissionDenied(f"{other.display_name}（{users.role_labels(roles)}）无权封卷，不能担任{other_role}")
@@ -380,7 +380,3 @@ def seal_period(sessions, first: dt.date, last: dt.date, *, other_username: str,
     if report:
         report(len(wanted), len(wanted), "")
     return result
-
-
-def seal_of(session: Session, archive: Archive) -> ArchiveSeal | None:
-    return session.scalar(select(ArchiveSeal).where(ArchiveSeal.archive_id == archive.id))
