@@ -245,6 +245,48 @@ def _excel_commands(add) -> None:
     p.add_argument("file", metavar="FILE.xlsx", help="填好的模板或导出的台账")
 
 
+def _read_passwords(*whose: str) -> list[str]:
+    """One password each: asked at a terminal; one line each from standard input otherwise."""
+    if not sys.stdin.isatty():
+        return [sys.stdin.readline().rstrip("\r\n") for _ in whose]
+    import getpass
+
+    return [getpass.getpass(f"{who}的密码：") for who in whose]
+
+
+def cmd_seal_archives(args) -> int:
+    from app.services import acting, archives, sealing, users
+
+    if args.month and (args.first or args.last):
+        raise UserError("请只用 --month，或只用 --from 和 --to 指明期间")
+    if args.month:
+        first, last = archives.month_span(args.month)
+    elif args.first and args.last:
+        first, last = args.first, args.last
+    else:
+        raise UserError("请用 --from 和 --to（或 --month YYYY-MM）指明要封卷的期间")
+    _, Session = _open(args)
+    filer_password, checker_password = _read_passwords(f"立卷人「{args.by}」", f"检查人「{args.checker}」")
+    with Session() as session:
+        filer = users.authenticate(session, args.by, filer_password)
+        actor = acting.user_of(session, filer.id)
+
+    def report(done: int, total: int, text: str) -> None:
+        if text:
+            print(f"[{done + 1}/{total}] {text}", file=sys.stderr)
+
+    result = sealing.seal_period(Session.as_actor(actor), first, last, other_username=args.checker,
+                                 other_password=checker_password, acting_as="filer", report=report)
+    print(f"{first} 至 {last}：封卷 {len(result.sealed)} 个档案（立卷人 {actor.name}）"
+          + (f"，{len(result.already)} 个此前已封卷" if result.already else ""))
+    if result.blocked:
+        print(f"{len(result.blocked)} 个档案尚不能封卷：")
+        for row in result.blocked:
+            more = f"（共 {len(row.blockers)} 项待办）" if len(row.blockers) > 1 else ""
+            print(f"  {row.archive_no}：{row.blockers[0].text}{more}")
+    return 0
+
+
 def cmd_print_volume(args) -> int:
     from app.reports import cli as reports_cli
 
@@ -324,6 +366,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="first", required=True, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
     p.add_argument("--to", dest="last", required=True, metavar="DATE", help="结束日期（YYYY-MM-DD，含）")
     p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹")
+    p = add("seal-archives", cmd_seal_archives,
+            "把一段时间内可以封卷的档案全部封卷（立卷人和检查人须是两位有封卷权限的用户）",
+            "两人的密码：在终端上分别询问；非终端时从标准输入依次读两行（先立卷人，后检查人）。\n"
+            "尚有待办事项的档案不封卷，逐个列出第一项待办。")
+    p.add_argument("--from", dest="first", type=_date, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
+    p.add_argument("--to", dest="last", type=_date, metavar="DATE", help="结束日期（YYYY-MM-DD，含）")
+    p.add_argument("--month", metavar="YYYY-MM", help="整月（代替 --from 和 --to）")
+    p.add_argument("--by", required=True, metavar="USER", help="立卷人的用户名")
+    p.add_argument("--checker", required=True, metavar="USER", help="检查人的用户名（须是另一个人）")
     p = add("print-label", cmd_print_label, "打印批次标签（GS1-128 与 GS1 数字链接二维码）或档案盒封面/脊背标签")
     p.add_argument("kind", choices=["batch", "cover"], help="batch 商品批次标签，cover 档案盒封面与脊背标签")
     p.add_argument("number", metavar="LOT_OR_ARCHIVE_NO", help="商品批号（batch），或档号、批号（cover）")

@@ -53,5 +53,8 @@ GOODS_MOVEMENT_KIND = {"in": "入库", "out": "出库"}
 RECALL_STATUS = {"open": "召回中", "closed": "已结束"}
 ARCHIVE_KIND = {"product": "产品档案", "commodity": "商品档案", "warning": "食品安全警示档案", "safety": "安全管理档案"}
 RETENTION = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
-ARCHIVE_STATUS = {"open": "整理中", "closed": "已封卷"}
+# What an archive row stores (an old "closed" one reads as 整理中: it was never
+# sealed by a 立卷人 and a 检查人), and what a screen shows: "ready" is computed.
+ARCHIVE_STATUS = {"open": "整理中", "sealed": "已封卷"}
+ARCHIVE_STATE = {"open": "整理中", "ready": "可封卷", "sealed": "已封卷"}
 UPKEEP_KIND = {"maintenance": "维护保养", "cleaning": "清洁", "calibration": "校准"}

@@ -78,7 +78,8 @@ register(
         person("inspector_id", "检验员"),
         warehouse("入库仓库"),
         *submittable(),
-    ], date="receipt_date", number="receipt_no", signs=CHECKED),
+    # Filed in the product archive of every batch that used the lot (archives._receipt_materials).
+    ], date="receipt_date", number="receipt_no", archive="product", signs=CHECKED),
     declare(MaterialLot, "仓储", [
         text("lot_no", "物料批号", 14, True),
         material(),

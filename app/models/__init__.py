@@ -1,6 +1,6 @@
 """The ORM (Qt-free). Importing this package registers every table."""
 
-from .archive import Archive, ArchiveRecord, Attachment, CatalogueEntry
+from .archive import Archive, ArchiveRecord, ArchiveSeal, Attachment, CatalogueEntry
 from .base import Base
 from .distribution import (
     CommodityBatch,

@@ -1,10 +1,10 @@
-"""R3: archives, their catalogues, and attachments (scans, device files)."""
+"""R3: archives, their catalogues, their sealing, and attachments (scans, device files)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base, Recorded, fk
@@ -25,13 +25,36 @@ class Archive(Recorded, Base):
     cites_archive_id: Mapped[int | None] = fk("archive.id", nullable=True)
     retention_code: Mapped[str] = mapped_column(String(4))  # Y, D30, D10
     retention_until: Mapped[dt.date | None]
-    status: Mapped[str] = mapped_column(String(20), default="open")  # open, closed
-    closed_at: Mapped[dt.datetime | None]
+    # open, sealed. "ready" is never stored: it is computed (services.sealing)
+    # from records that keep changing. "closed" was the first version's
+    # period-end mark, made without 立卷人 or 检查人: read as not sealed.
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    closed_at: Mapped[dt.datetime | None]  # 封卷时间: when it was sealed
 
     entries: Mapped[list[CatalogueEntry]] = relationship(
         back_populates="archive", order_by="CatalogueEntry.seq"
     )
     cites: Mapped[Archive | None] = relationship(remote_side="Archive.id")
+    seal: Mapped[ArchiveSeal | None] = relationship(back_populates="archive", uselist=False)
+
+
+class ArchiveSeal(Base):
+    """封卷: the 立卷人 and the 检查人 — two different users — and the moment.
+
+    A table of its own, so that sealing adds a row and sets the archive's
+    status instead of giving every archive row new columns (their audited
+    content stays what it was)."""
+
+    __tablename__ = "archive_seal"
+    __label__ = "封卷记录"
+    archive_id: Mapped[int] = mapped_column(ForeignKey("archive.id"), unique=True)
+    filer_id: Mapped[int] = fk("app_user.id")  # 立卷人
+    filer_name: Mapped[str] = mapped_column(String(40))  # printed name at sealing
+    checker_id: Mapped[int] = fk("app_user.id")  # 检查人
+    checker_name: Mapped[str] = mapped_column(String(40))
+    sealed_at: Mapped[dt.datetime]
+
+    archive: Mapped[Archive] = relationship(back_populates="seal")
 
 
 class CatalogueEntry(Base):

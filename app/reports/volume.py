@@ -156,7 +156,7 @@ def catalogue(volume: VolumeData, plan: Plan, st: Styles) -> list:
 
 
 def remarks(volume: VolumeData, plan: Plan, st: Styles) -> list:
-    cites = f"{volume.cites[0]}（{volume.cites[1]}）" if volume.cites else ""
+    cites = "；".join(f"{no}（{title}）" for no, title in volume.cross_refs)
     lines = [para("本卷情况说明：", st.body),
              Later(lambda: f"本卷共 {len(volume.materials)} 件，{plan.pages} 页。", 9, "left")]
     lines += [para(text, st.cell) for text in volume.remarks]
@@ -168,7 +168,8 @@ def remarks(volume: VolumeData, plan: Plan, st: Styles) -> list:
                                                    ("LEFTPADDING", (0, 0), (-1, -1), 3 * mm)])
     sign = grid([[para("立卷人", st.body), para(volume.filer, st.body), para("检查人", st.body),
                   para(volume.checker, st.body)],
-                 [para("立卷时间", st.body), para(f"{volume.filed_on:%Y-%m-%d}", st.body), para("档号", st.body),
+                 [para("立卷时间", st.body), para(f"{volume.filed_on:%Y-%m-%d}" if volume.filed_on else "", st.body),
+                  para("档号", st.body),
                   para(volume.archive_no, st.body)]],
                 [25 * mm, 60 * mm, 25 * mm, 60 * mm], header=False)
     return [para("卷内备考表", st.part), para(f"互见号：{cites}", st.body), Spacer(1, 3 * mm),

@@ -93,12 +93,15 @@ class VolumeData:
     filing_no: str  # 归档号: the batch, lot or period the volume files
     content_hash: str
     status: str
-    filer: str
+    filer: str  # 立卷人 and 检查人 as they sealed it; empty until then
     checker: str
-    filed_on: dt.date
+    filed_on: dt.date | None  # 立卷时间: the day it was sealed
     cites: tuple[str, str] | None  # (档号, 题名) of the product volume it cites
     materials: list[MaterialData]
     remarks: list[str] = field(default_factory=list)
+    sealed_at: dt.datetime | None = None
+    # 互见号: (档号, 题名) of the volumes this one refers to (G§5, G§46).
+    cross_refs: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def qr_text(self) -> str:
@@ -221,10 +224,26 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
         if entry.ledger == "inspection":
             record.items = _inspection_items(session, row.id)
         records.append(record)
+    if entry.ledger == "incoming_inspection":
+        _add_lot_numbers(session, records, rows)
     item_labels = [f.label for f in ledger_named("inspection_item").fields if f.name != "inspection_id"] \
         if entry.ledger == "inspection" else []
     return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, entry.doc_no or "",
                         entry.responsible, entry.date, records, item_labels)
+
+
+def _add_lot_numbers(session, records: list[RecordData], rows: list) -> None:
+    """A receipt names the supplier's lot; the batch records name the
+    factory's own lot made from it. Print both, so a reader goes from the
+    issue report to the supplier's lot on paper."""
+    from app.models import MaterialLot
+
+    lots: dict[int, list[str]] = {}
+    for receipt_id, lot_no in session.execute(select(MaterialLot.receipt_id, MaterialLot.lot_no).where(
+            MaterialLot.receipt_id.in_([row.id for row in rows])).order_by(MaterialLot.id)):
+        lots.setdefault(receipt_id, []).append(lot_no)
+    for record, row in zip(records, rows):
+        record.values.insert(1, ("lot_no", tr("Factory lot number"), "、".join(lots.get(row.id, []))))
 
 
 def _filing_no(session, archive: Archive) -> str:
@@ -235,17 +254,35 @@ def _filing_no(session, archive: Archive) -> str:
     return archive.period or ""
 
 
+def _amendment_lines(volume: VolumeData, after_sealing: bool) -> list[str]:
+    """The amendments made before (or after) the volume was sealed, one line each."""
+    sealed_at = volume.sealed_at
+
+    def wanted(a: AmendmentNote) -> bool:
+        late = sealed_at is not None and a.at > sealed_at
+        return late if after_sealing else not late
+
+    amended = [(m, r, [a for a in r.amendments if wanted(a)]) for m in volume.materials for r in m.records]
+    amended = [(m, r, notes) for m, r, notes in amended if notes]
+    if not amended:
+        return []
+    count = sum(len(notes) for _m, _r, notes in amended)
+    if after_sealing:
+        lines = [tr("Amended after sealing on {day} ({count} changes, each only by amendment):",
+                    day=f"{sealed_at:%Y-%m-%d}", count=count)]
+    else:
+        lines = [tr("Amended after first entry ({count} records):", count=len(amended))]
+    for material, record, notes in amended:
+        for a in notes:
+            lines.append(tr("  {seq}. {title} No. {number}: {field} “{old}” → “{new}” ({reason}; {by}, {at})",
+                            seq=material.seq, title=material.title, number=record.number, field=a.field,
+                            old=a.old, new=a.new, reason=a.reason, by=a.by, at=f"{a.at:%Y-%m-%d %H:%M}"))
+    return lines
+
+
 def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
     """本卷情况说明, from the data."""
-    lines = []
-    amended = [(m, r) for m in volume.materials for r in m.records if r.amendments]
-    if amended:
-        lines.append(tr("Amended after first entry ({count} records):", count=len(amended)))
-        for material, record in amended:
-            for a in record.amendments:
-                lines.append(tr("  {seq}. {title} No. {number}: {field} “{old}” → “{new}” ({reason}; {by}, {at})",
-                                seq=material.seq, title=material.title, number=record.number, field=a.field,
-                                old=a.old, new=a.new, reason=a.reason, by=a.by, at=f"{a.at:%Y-%m-%d %H:%M}"))
+    lines = _amendment_lines(volume, after_sealing=False) + _amendment_lines(volume, after_sealing=True)
     missing = [(m, r, s) for m in volume.materials for r in m.records for s in r.signatures if s.state != "valid"]
     if missing:
         lines.append(tr("Signatures missing or no longer valid ({count}):", count=len(missing)))
@@ -274,9 +311,24 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
                         count=len(receipts), numbers="、".join(r.number for _m, r in receipts)))
     if not lines:
         lines.append(tr("Complete: no amendments after first entry, every required signature present."))
-    if archive.status != "closed":
+    if volume.sealed_at is None:
         lines.append(tr("The archive is still open; materials may still be added."))
     return lines
+
+
+def _cross_refs(session, archive: Archive) -> list[tuple[str, str]]:
+    """互见号: the product volume a commodity or warning volume cites (G§5),
+    and for a product volume the volumes of the semi-finished or
+    intermediate batches fed into it (G§46: 引用半成品档案的检索表单)."""
+    from app.models import Feeding
+
+    refs = [archive.cites] if archive.cites is not None else []
+    if archive.kind == "product" and archive.product_batch_id:
+        sources = select(Feeding.source_batch_id).where(Feeding.batch_id == archive.product_batch_id,
+                                                         Feeding.source_batch_id.is_not(None))
+        refs += session.scalars(select(Archive).where(Archive.kind == "product", Archive.product_batch_id.in_(sources))
+                                .order_by(Archive.archive_no))
+    return [(a.archive_no, a.title) for a in refs]
 
 
 def read_volume(session, archive_id: int) -> VolumeData:
@@ -291,6 +343,7 @@ def read_volume(session, archive_id: int) -> VolumeData:
     materials = [read_material(session, entry, refs, digest) for entry in archive.entries]
     dates = [d for d in (_dates_of(m) for m in materials) for d in d if d is not None]
     cited = archive.cites
+    seal = archive.seal if archive.status == "sealed" else None
     volume = VolumeData(
         archive_id=archive.id, archive_no=archive.archive_no, kind=archive.kind,
         kind_label=ARCHIVE_KIND.get(archive.kind, archive.kind), category=CATEGORY.get(archive.kind, archive.kind),
@@ -299,10 +352,10 @@ def read_volume(session, archive_id: int) -> VolumeData:
         retention=RETENTION.get(archive.retention_code, archive.retention_code),
         retention_until=archive.retention_until, filing_no=_filing_no(session, archive),
         content_hash=digest.hexdigest(), status=archive.status,
-        filer=archive.created_by, checker=(enterprise.quality_manager or "") if enterprise else "",
-        filed_on=archive.created_at.date(),
+        filer=seal.filer_name if seal else "", checker=seal.checker_name if seal else "",
+        filed_on=seal.sealed_at.date() if seal else None, sealed_at=seal.sealed_at if seal else None,
         cites=(cited.archive_no, cited.title) if cited is not None else None,
-        materials=materials,
+        materials=materials, cross_refs=_cross_refs(session, archive),
     )
     volume.remarks = _remarks(volume, session, archive)
     return volume

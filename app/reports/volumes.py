@@ -8,11 +8,9 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy import or_, select
-
 from app.errors import UserError
 from app.i18n import tr
-from app.models import Archive, CommodityBatch, ProductBatch
+from app.services import archives
 
 from . import fonts
 from .volume import print_volume
@@ -21,28 +19,10 @@ Report = Callable[[int, int, str], None]  # done, total, text; may raise to canc
 
 
 def archives_between(session, first: dt.date, last: dt.date) -> list[tuple[int, str]]:
-    """(id, 档号) of the archives whose batch was made, or whose month lies,
-    between ``first`` and ``last`` (inclusive), in 档号 order."""
+    """(id, 档号) of the archives of the period (``services.archives.between``)."""
     if last < first:
         raise UserError(tr("The end date {last} is before the start date {first}.", first=first, last=last))
-    batches = select(ProductBatch.id).where(ProductBatch.production_date.between(first, last))
-    lots = select(CommodityBatch.id).where(CommodityBatch.production_date.between(first, last))
-    months = [f"{y:04d}-{m:02d}" for y, m in _months(first, last)]
-    rows = session.execute(
-        select(Archive.id, Archive.archive_no).where(or_(
-            Archive.kind.in_(("product", "warning")) & Archive.product_batch_id.in_(batches),
-            (Archive.kind == "commodity") & Archive.commodity_batch_id.in_(lots),
-            (Archive.kind == "safety") & Archive.period.in_(months),
-        )).order_by(Archive.archive_no)
-    ).all()
-    return [(row.id, row.archive_no) for row in rows]
-
-
-def _months(first: dt.date, last: dt.date):
-    y, m = first.year, first.month
-    while (y, m) <= (last.year, last.month):
-        yield y, m
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return archives.between(session, first, last)
 
 
 def file_name(archive_no: str) -> str:

@@ -1,6 +1,6 @@
 """What the archive browser reads (R3), as plain dicts: the products with
 their number of batches, a page of batches with their archives (filtered in
-SQL), the monthly safety archives, and one archive with its catalogue."""
+SQL), the monthly safety archives, and one archive with its catalogue and what blocks its sealing."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from sqlalchemy import and_, case, func, or_, select
 from app.errors import UserError
 from app.i18n import tr
 from app.models import Archive, CatalogueEntry, CommodityBatch, Product, ProductBatch
+
+from . import sealing
 
 PAGE = 200  # batches per load
 KIND_ORDER = case({"product": 0, "commodity": 1, "warning": 2}, value=Archive.kind, else_=3)
@@ -69,6 +71,8 @@ def load_archive(session, archive_id: int) -> dict:
     if archive is None:
         raise UserError(tr("Archive {id} no longer exists.", id=archive_id))
     cited = archive.cites
+    blockers = sealing.checklist(session, archive)
+    seal = archive.seal if archive.status == "sealed" else None
     entries = session.scalars(select(CatalogueEntry).where(CatalogueEntry.archive_id == archive_id)
                               .order_by(CatalogueEntry.seq))
     return {
@@ -76,7 +80,17 @@ def load_archive(session, archive_id: int) -> dict:
         "status": archive.status, "retention_code": archive.retention_code,
         "retention_until": archive.retention_until,
         "cites": None if cited is None else {"id": cited.id, "archive_no": cited.archive_no, "title": cited.title},
+        "state": "sealed" if seal is not None else "open" if blockers else "ready",
+        "blockers": [{"kind": b.kind, "label": b.label, "text": b.text, "ledger": b.ledger, "row_id": b.row_id}
+                     for b in blockers],
+        "seal": None if seal is None else {"filer": seal.filer_name, "checker": seal.checker_name,
+                                           "sealed_at": seal.sealed_at},
         "entries": [{"seq": e.seq, "ledger": e.ledger, "record_ids": [int(i) for i in e.record_ids.split(",") if i],
                      "doc_no": e.doc_no or "", "responsible": e.responsible, "title": e.title, "date": e.date,
                      "pages": e.pages} for e in entries],
     }
+
+
+def sealed_ids(session) -> set[int]:
+    """Ids of the sealed archives (the tree marks them)."""
+    return set(session.scalars(select(Archive.id).where(Archive.status == "sealed")))

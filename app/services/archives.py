@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app.errors import UserError
 from app.ledgers import ledger
 from app.models import (
     Archive,
@@ -126,6 +127,8 @@ def _product_materials(session: Session, batch: ProductBatch) -> list[Material]:
         if rows:
             title = "原辅料发放报表" if key == "stock_movement" else ledger(key).title
             materials.append(Material(key, rows, title))
+        if key == "stock_movement":
+            materials += _receipt_materials(session, batch)
     for inspection in session.scalars(
         select(Inspection).where(Inspection.batch_id == batch.id, Inspection.commodity_batch_id.is_(None)).order_by(Inspection.sampled_at)
     ):
@@ -133,6 +136,54 @@ def _product_materials(session: Session, batch: ProductBatch) -> list[Material]:
     rows = _rows(session, "retained_sample", "batch_id", batch.id)
     if rows:
         materials.append(Material("retained_sample", rows, ledger("retained_sample").title))
+    return materials
+
+
+def lots_used(session: Session, batch_id: int) -> list[int]:
+    """Ids of every material lot a batch used: issued, fed (additives too) or
+    packed (G§17, G§22, G§26, G§33)."""
+    from app.models import AdditiveUse, Feeding, PackagingRecord, StockMovement
+
+    ids: set[int] = set()
+    for column, condition in (
+        (StockMovement.lot_id, StockMovement.batch_id == batch_id),
+        (Feeding.material_lot_id, Feeding.batch_id == batch_id),
+        (AdditiveUse.material_lot_id, AdditiveUse.batch_id == batch_id),
+        (PackagingRecord.material_lot_id, PackagingRecord.batch_id == batch_id),
+    ):
+        ids |= {i for i in session.scalars(select(column).where(condition)) if i is not None}
+    return sorted(ids)
+
+
+def _receipt_materials(session: Session, batch: ProductBatch) -> list[Material]:
+    """The incoming inspections (进货查验记录, with the certificates recorded on
+    them and their scans) of every lot the batch used, and the factory's own
+    inspection reports of those lots (G§35: they are the lot's certificate).
+
+    Filed, not cited: the guideline lists 进货查验 among the contents of the
+    quality technical archive (G§14–18; only G§19's storage records go to
+    the safety archive), a certificate belongs to one lot of material
+    (G§16(7)), and the inspector reading one product volume must reach the
+    supplier's lot without a second volume. A bulk lot used by many batches is
+    the same row filed in each of their archives, never a copy; the
+    supplier's licences stay in the qualified-supplier database (G§17: shared
+    by link) and semi-finished batches fed in are cited by 互见号 (G§46).
+    """
+    from app.models import IncomingInspection, Inspection, MaterialLot
+
+    lot_ids = lots_used(session, batch.id)
+    if not lot_ids:
+        return []
+    receipts = list(session.scalars(
+        select(IncomingInspection).join(MaterialLot, MaterialLot.receipt_id == IncomingInspection.id)
+        .where(MaterialLot.id.in_(lot_ids)).distinct()
+        .order_by(IncomingInspection.receipt_date, IncomingInspection.id)
+    ))
+    materials = [Material("incoming_inspection", receipts, f"原辅料进货查验记录（{len(lot_ids)} 个物料批次）")]
+    reports = session.scalars(
+        select(Inspection).where(Inspection.receipt_id.in_([r.id for r in receipts])).order_by(Inspection.sampled_at)
+    )
+    materials += [_inspection_material(report) for report in reports]
     return materials
 
 
@@ -172,6 +223,8 @@ def _row_date(row) -> dt.date | None:
 def _sync(session: Session, archive: Archive, materials: list[Material]) -> None:
     wanted_records = {(row.__table__.name, row.id) for m in materials for row in m.rows}
     have = {(r.table_name, r.row_id): r for r in session.scalars(select(ArchiveRecord).where(ArchiveRecord.archive_id == archive.id))}
+    if archive.status == "sealed" and wanted_records - have.keys():
+        _refuse_new_material(archive, materials, wanted_records - have.keys())
     for key in sorted(wanted_records - have.keys()):
         session.add(ArchiveRecord(archive_id=archive.id, table_name=key[0], row_id=key[1]))
     entries = {e.seq: e for e in session.scalars(select(CatalogueEntry).where(CatalogueEntry.archive_id == archive.id))}
@@ -198,11 +251,31 @@ def _sync(session: Session, archive: Archive, materials: list[Material]) -> None
     session.flush()
 
 
+class ArchiveSealed(UserError):
+    """A write would add material to a sealed archive."""
+
+
+def _refuse_new_material(archive: Archive, materials: list[Material], new: set) -> None:
+    """A sealed volume takes no new material: after sealing a change is only
+    an amendment of what it holds (GB/T 9705, R5.1)."""
+    from .guards import describe
+
+    row = next(r for m in materials for r in m.rows if (r.__table__.name, r.id) in new)
+    sealed = f"于 {archive.closed_at:%Y-%m-%d} " if archive.closed_at else ""
+    raise ArchiveSealed(
+        f"档案 {archive.archive_no} 已{sealed}封卷，不能再收录{describe(row)}；封卷后只能更正卷内已有的记录"
+    )
+
+
 # ------------------------------------------------------------------- filing
 
 
 def product_archive(session: Session, batch: ProductBatch) -> Archive | None:
     return session.scalar(select(Archive).where(Archive.kind == "product", Archive.product_batch_id == batch.id))
+
+
+def commodity_archive(session: Session, commodity: CommodityBatch) -> Archive | None:
+    return session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
 
 
 def file_product_batch(session: Session, batch: ProductBatch) -> Archive:
@@ -233,7 +306,7 @@ def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive
     # The product archive is kept current by every product-side write; nothing
     # filed here belongs to it, so only find it (file it if it is missing).
     cited = product_archive(session, commodity.product_batch) or file_product_batch(session, commodity.product_batch)
-    archive = session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
+    archive = commodity_archive(session, commodity)
     if archive is None:
         product = commodity.product_batch.product
         title = f"{product.name} {commodity.spec.spec} 批次{commodity.lot_code} {KIND_TITLES['commodity']}"
@@ -261,7 +334,9 @@ def file_warning(session: Session, batch: ProductBatch) -> Archive:
         title = f"{batch.product.name} 批号{batch.batch_no} {KIND_TITLES['warning']}"
         archive = _open_archive(
             session, "warning", title, batch.production_date, batch.expiry_date,
-            product_batch_id=batch.id, cites_archive_id=file_product_batch(session, batch).id,
+            product_batch_id=batch.id,
+            # Only found (filed if missing): a sealed product archive takes no new material.
+            cites_archive_id=(product_archive(session, batch) or file_product_batch(session, batch)).id,
         )
     materials: list[Material] = []
     for inspection in session.scalars(
@@ -311,8 +386,41 @@ def file_safety_month(session: Session, year: int, month: int) -> Archive:
     return archive
 
 
-def close(session: Session, archive: Archive) -> None:
-    if archive.status != "closed":
-        archive.status = "closed"
-        archive.closed_at = now(session)
-        session.flush()
+# ------------------------------------------------------------------ periods
+
+
+def between(session: Session, first: dt.date, last: dt.date) -> list[tuple[int, str]]:
+    """(id, 档号) of the archives whose batch was made, or whose month lies,
+    between ``first`` and ``last`` (inclusive), in 档号 order: what printing
+    and sealing a period take."""
+    from sqlalchemy import or_
+
+    if last < first:
+        raise UserError(f"结束日期 {last} 早于开始日期 {first}")
+    batches = select(ProductBatch.id).where(ProductBatch.production_date.between(first, last))
+    lots = select(CommodityBatch.id).where(CommodityBatch.production_date.between(first, last))
+    months = [f"{y:04d}-{m:02d}" for y, m in _months(first, last)]
+    rows = session.execute(
+        select(Archive.id, Archive.archive_no).where(or_(
+            Archive.kind.in_(("product", "warning")) & Archive.product_batch_id.in_(batches),
+            (Archive.kind == "commodity") & Archive.commodity_batch_id.in_(lots),
+            (Archive.kind == "safety") & Archive.period.in_(months),
+        )).order_by(Archive.archive_no)
+    ).all()
+    return [(row.id, row.archive_no) for row in rows]
+
+
+def _months(first: dt.date, last: dt.date):
+    y, m = first.year, first.month
+    while (y, m) <= (last.year, last.month):
+        yield y, m
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+
+
+def month_span(text: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of a month written YYYY-MM."""
+    try:
+        year, month = (int(part) for part in text.strip().split("-"))
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+    except ValueError:
+        raise UserError(f"月份「{text}」应写成 YYYY-MM，如 2026-10") from None

@@ -76,8 +76,10 @@ def submit(session: Session, obj: Submittable) -> None:
         session.flush()
 
 
-def amend(session: Session, obj: Submittable, changes: Mapping[str, object], reason: str) -> list[Amendment]:
-    """Change a submitted record, keeping the original values, who, when and why."""
+def amend(session: Session, obj, changes: Mapping[str, object], reason: str) -> list[Amendment]:
+    """Change a locked record — submitted (``Submittable``), or filed in a
+    sealed archive, whatever its kind — keeping the original values, who,
+    when and why."""
     users.require(session, "amend")
     if not reason or not reason.strip():
         raise fail("reason", "更正理由", "「更正理由」不能为空")
@@ -102,6 +104,7 @@ def amend(session: Session, obj: Submittable, changes: Mapping[str, object], rea
                 new_value=None if new is None else str(canonical_value(new)),
                 reason=reason.strip(),
                 created_by=actor(session),
+                created_at=now(session),  # the session's clock: after or before sealing, it says which
             )
         )
         setattr(obj, name, new)

@@ -195,9 +195,10 @@ SAVERS: dict[str, Callable] = {
 def amend(
     session: Session, ledger_key: str, record_id: int, changes: Mapping[str, object], reason: str | None = None
 ) -> int:
-    """Change an existing row. A submitted (locked) one is amended, keeping the
-    old values, who, when and why; an unlocked one is updated in place (the
-    audit log keeps the old row and, when given, the reason)."""
+    """Change an existing row. A submitted (locked) one, or one filed in a
+    sealed archive, is amended, keeping the old values, who, when and why; an
+    unlocked one is updated in place (the audit log keeps the old row and,
+    when given, the reason)."""
     declaration = ledger(ledger_key)
     row = session.get(declaration.model, record_id)
     if row is None:
@@ -207,7 +208,7 @@ def amend(
     fixed = set(fixed_fields(ledger_key)) & set(changes)
     if fixed:
         raise UserError(_fixed_message(declaration, fixed))
-    locked = guards.lock_of(session, row) is not None
+    locked = guards.lock_of(session, row) is not None or guards.sealed_in(session, declaration.key, record_id) is not None
     if not locked and not editable(ledger_key):
         raise UserError(refusal(ledger_key))
     given = {name: value for name, value in changes.items() if value is not None and value != ""}

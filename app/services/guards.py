@@ -1,8 +1,9 @@
 """Rules every flush obeys, whoever wrote the code that flushes.
 
 - A locked record changes only through ``amend`` (R5.1): a submitted one,
-  a record of a completed batch, a safety-management record once saved, and
-  the critical limits of a CCP (``lock_of`` says which and why).
+  a record of a completed batch, a safety-management record once saved, the
+  critical limits of a CCP (``lock_of`` says which and why), and any record
+  filed in a sealed archive (封卷).
 - Nothing filed in an archive is deleted before the archive's retention
   date, nor is the archive itself (R3.4, G§49). An attachment counts as
   filed wherever its record is filed, and is never deleted from a submitted
@@ -17,7 +18,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import event, select
+from functools import cache
+
+from sqlalchemy import and_, event, or_, select
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.orm import Session
 
@@ -46,6 +49,7 @@ def describe(obj) -> str:
 
 
 def _changed_content(obj) -> list[str]:
+    """Changed columns, but for the bookkeeping a model lists in ``live_columns``."""
     state = sa_inspect(obj)
     live = getattr(obj, "live_columns", frozenset()) | LIVE_COLUMNS.get(obj.__table__.name, frozenset())
     return [
@@ -53,6 +57,41 @@ def _changed_content(obj) -> list[str]:
         for attr in state.mapper.column_attrs
         if attr.key not in live and state.attrs[attr.key].history.has_changes()
     ]
+
+
+@cache
+def _filed_tables() -> frozenset[str]:
+    """Tables whose rows an archive may hold (their ledger names an archive)."""
+    from app.ledgers import registry
+
+    return frozenset(d.model.__tablename__ for d in registry().values() if d.archive)
+
+
+def sealed_archives(session: Session, rows: list[tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """(table, row id) -> 档号 of the sealed archive each row is filed in, for
+    the rows that are filed in one."""
+    by_table: dict[str, list[int]] = {}
+    for table_name, row_id in rows:
+        if table_name in _filed_tables():
+            by_table.setdefault(table_name, []).append(row_id)
+    if not by_table:
+        return {}
+    found = session.execute(
+        select(ArchiveRecord.table_name, ArchiveRecord.row_id, Archive.archive_no)
+        .join(Archive, Archive.id == ArchiveRecord.archive_id)
+        .where(Archive.status == "sealed",
+               or_(*(and_(ArchiveRecord.table_name == t, ArchiveRecord.row_id.in_(ids)) for t, ids in by_table.items())))
+        .order_by(Archive.archive_no)
+    ).all()
+    sealed: dict[tuple[str, int], str] = {}
+    for table_name, row_id, archive_no in found:
+        sealed.setdefault((table_name, row_id), archive_no)
+    return sealed
+
+
+def sealed_in(session: Session, table_name: str, row_id: int) -> str | None:
+    """The 档号 of a sealed archive that holds this row, or None."""
+    return sealed_archives(session, [(table_name, row_id)]).get((table_name, row_id))
 
 
 def _was_locked(obj: Submittable) -> bool:
@@ -124,11 +163,29 @@ def _enforce(session: Session, _flush_context, _instances) -> None:
         why = lock_of(session, obj)
         if why:
             raise RecordLocked(f"{describe(obj)}{why}，不能直接修改；请使用“更正”并说明理由")
+    _refuse_changes_to_sealed(session, allowed)
     for obj in session.deleted:
         _refuse_early_delete(session, obj)  # the archive's retention speaks first (G§49)
         why = lock_of(session, obj)
         if why:
             raise RecordLocked(f"{describe(obj)}{why}，不能删除")
+
+
+def _refuse_changes_to_sealed(session: Session, allowed: set[int]) -> None:
+    changed = [
+        obj for obj in session.dirty
+        if id(obj) not in allowed and obj.__table__.name in _filed_tables() and _changed_content(obj)
+    ]
+    if not changed:
+        return
+    with session.no_autoflush:
+        sealed = sealed_archives(session, [(obj.__table__.name, obj.id) for obj in changed])
+    for obj in changed:
+        archive_no = sealed.get((obj.__table__.name, obj.id))
+        if archive_no is not None:
+            raise RecordLocked(
+                f"{describe(obj)}属于已封卷的档案 {archive_no}，不能直接修改；请使用“更正”并说明理由"
+            )
 
 
 def _refuse_early_delete(session: Session, obj) -> None:

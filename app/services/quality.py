@@ -72,15 +72,24 @@ def _check_subject(session: Session, cleaned: dict) -> None:
 
 def _file(session: Session, inspection: Inspection) -> None:
     batch = session.get(ProductBatch, inspection.batch_id) if inspection.batch_id else None
+    failed = inspection.conclusion == "fail"
+    # A sealed archive takes no new material; a failed inspection of a sealed
+    # batch is still recorded: it goes to the batch's warning archive alone.
     if inspection.commodity_batch_id:
         commodity = session.get(CommodityBatch, inspection.commodity_batch_id)
-        archives.file_commodity_batch(session, commodity)
+        if not (failed and _sealed(archives.commodity_archive(session, commodity))):
+            archives.file_commodity_batch(session, commodity)
     elif batch is not None:
-        archives.file_product_batch(session, batch)
-    if batch is not None and inspection.conclusion == "fail":
+        if not (failed and _sealed(archives.product_archive(session, batch))):
+            archives.file_product_batch(session, batch)
+    if batch is not None and failed:
         batch.status = "nonconforming"
         session.flush()
         archives.file_warning(session, batch)
+
+
+def _sealed(archive) -> bool:
+    return archive is not None and archive.status == "sealed"
 
 
 def keep_sample(session: Session, values: Mapping[str, object]) -> RetainedSample:

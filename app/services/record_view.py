@@ -42,6 +42,7 @@ class Snapshot:
     submitted_at: dt.datetime | None = None
     submitted_by: str | None = None
     amendments: list[AmendmentLine] = field(default_factory=list)
+    sealed_in: str | None = None  # 档号 of the sealed archive that holds it: locked too
 
 
 def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
@@ -57,11 +58,13 @@ def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
         .order_by(Amendment.created_at, Amendment.id)
     ).all()
     lock = guards.lock_of(session, row)
+    sealed = guards.sealed_in(session, declaration.model.__table__.name, record_id)
     return Snapshot(
         values=values,
         number=str(number) if number is not None else str(record_id),
-        locked=lock is not None,
+        locked=lock is not None or sealed is not None,
         lock_reason=lock,
+        sealed_in=sealed,
         submitted_at=getattr(row, "submitted_at", None),
         submitted_by=getattr(row, "submitted_by", None),
         amendments=[AmendmentLine(*line) for line in lines],

@@ -3,10 +3,12 @@
 Left, every product batch grouped by product (newest first), with its
 product, commodity and warning archives, and the monthly safety archives.
 Products load their batches only when opened, a page at a time; the filter
-runs in SQL. Right, the selected archive and its catalogue (卷内目录);
-double-clicking a catalogue row opens the material. Every query runs on the
-task runner (``app.services.archive_view``) and hands plain dicts to the
-widgets.
+runs in SQL. Right, the selected archive, its catalogue (卷内目录) and its
+sealing checklist (封卷检查: what still blocks sealing); double-clicking a
+catalogue row or a checklist item opens the record. 封卷… seals the archive
+shown, 按期间封卷… every ready archive of a month or a date range
+(``seal_dialog``). Every query runs on the task runner
+(``app.services.archive_view``) and hands plain dicts to the widgets.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import html
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QBrush
 from PySide6.QtWidgets import (
     QFormLayout, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem,
     QTreeWidget, QTreeWidgetItem, QTreeWidgetItemIterator, QVBoxLayout, QWidget,
@@ -23,11 +26,12 @@ from shiboken6 import isValid
 
 from app.i18n import lazy, tr
 from app.ledgers import registry
-from app.ledgers.choices import ARCHIVE_KIND, ARCHIVE_STATUS, BATCH_STATUS, RETENTION
-from app.services.archive_view import PAGE, load_archive, load_batches, load_products, load_safety
+from app.ledgers.choices import ARCHIVE_KIND, ARCHIVE_STATE, ARCHIVE_STATUS, BATCH_STATUS, RETENTION
+from app.services.archive_view import PAGE, load_archive, load_batches, load_products, load_safety, sealed_ids
 
 from .context import AppContext
 from .dialogs import Dialogs, show_error
+from .workflow_kit import GREEN, RED
 
 log = logging.getLogger("ui.archives")
 
@@ -36,7 +40,7 @@ NUMBER = Qt.ItemDataRole.UserRole + 1  # the batch or archive number the filter 
 CATALOGUE_COLUMNS = (lazy("No."), lazy("Archive or document no."), lazy("Responsible"), lazy("Title"),
                      lazy("Date"), lazy("Pages"), lazy("Remarks"))
 FIELDS = (("archive_no", lazy("Archive no.")), ("title", lazy("Title")), ("kind", lazy("Kind")),
-          ("status", lazy("Status")), ("retention", lazy("Retention period")),
+          ("status", lazy("Status")), ("sealed", lazy("Sealed by")), ("retention", lazy("Retention period")),
           ("retention_until", lazy("Kept until")), ("cites", lazy("Cites")))
 
 
@@ -56,9 +60,17 @@ def archive_label(archive: dict) -> str:
     text = f"{ARCHIVE_KIND.get(archive['kind'], archive['kind'])} {archive['archive_no']}"
     if archive.get("label"):
         text += f"（{archive['label']}）"
-    if archive["status"] == "closed":
-        text += f" · {ARCHIVE_STATUS['closed']}"
+    if archive["status"] == "sealed":
+        text += f" · {ARCHIVE_STATUS['sealed']}"
     return text
+
+
+def sealed_text(archive: dict) -> str:
+    seal = archive["seal"]
+    if seal is None:
+        return "—"
+    return tr("Filer {filer}, checker {checker}, {time}", filer=seal["filer"], checker=seal["checker"],
+              time=f"{seal['sealed_at']:%Y-%m-%d %H:%M}")
 
 
 # ------------------------------------------------------------------ the widget
@@ -120,19 +132,48 @@ class ArchiveBrowser(QWidget):
         self.print_button.clicked.connect(self.print_volume)
         self.print_many_button = QPushButton(tr("Print the volumes of a period…"))
         self.print_many_button.clicked.connect(self.print_volumes)
+        self.seal_button = QPushButton(tr("Seal…"), enabled=False)
+        self.seal_button.setObjectName("seal")
+        self.seal_button.clicked.connect(self.seal_archive)
+        self.seal_many_button = QPushButton(tr("Seal the archives of a period…"))
+        self.seal_many_button.clicked.connect(self.seal_period)
         printing = QHBoxLayout()
-        printing.addWidget(self.print_button)
-        printing.addWidget(self.print_many_button)
+        for button in (self.print_button, self.print_many_button, self.seal_button, self.seal_many_button):
+            printing.addWidget(button)
         printing.addStretch(1)
         for button in (self.print_button, self.print_many_button):
             self.ctx.offer(button, "print")
+        for button in (self.seal_button, self.seal_many_button):
+            self.ctx.offer(button, "seal")
+        self.checklist = QTreeWidget(rootIsDecorated=False, alternatingRowColors=True, uniformRowHeights=False)
+        self.checklist.setObjectName("checklist")
+        self.checklist.setHeaderLabels([tr("Kind"), tr("To do before sealing")])
+        self.checklist.setWordWrap(True)
+        self.checklist.itemActivated.connect(self.open_blocker)
+        self.checklist_state = QLabel(wordWrap=True)
+        self.checklist_state.setObjectName("checklistState")
+        catalogue = QWidget()
+        column = QVBoxLayout(catalogue)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel(tr("Catalogue (double-click a row to open the record)")))
+        column.addWidget(self.catalogue, 1)
+        column.addWidget(self.note)
+        checks = QWidget()
+        column = QVBoxLayout(checks)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(QLabel(tr("Sealing checklist (double-click an item to open the record)")))
+        column.addWidget(self.checklist_state)
+        column.addWidget(self.checklist, 1)
+        column.addStretch(0)  # keeps the state line at the top when the list is hidden
+        parts = QSplitter(Qt.Orientation.Vertical)
+        parts.addWidget(catalogue)
+        parts.addWidget(checks)
+        parts.setSizes([420, 300])
         right = QWidget()
         details = QVBoxLayout(right)
         details.addLayout(form)
         details.addLayout(printing)
-        details.addWidget(QLabel(tr("Catalogue (double-click a row to open the record)")))
-        details.addWidget(self.catalogue, 1)
-        details.addWidget(self.note)
+        details.addWidget(parts, 1)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -300,7 +341,8 @@ class ArchiveBrowser(QWidget):
         values = {
             "archive_no": archive["archive_no"], "title": archive["title"],
             "kind": ARCHIVE_KIND.get(archive["kind"], archive["kind"]),
-            "status": ARCHIVE_STATUS.get(archive["status"], archive["status"]),
+            "status": ARCHIVE_STATE[archive["state"]],
+            "sealed": sealed_text(archive),
             "retention": RETENTION.get(archive["retention_code"], archive["retention_code"]),
             "retention_until": until.isoformat() if until else tr("Permanent"),
             "cites": (f'<a href="archive:{cited["id"]}">{html.escape(cited["archive_no"])}</a> '
@@ -316,8 +358,79 @@ class ArchiveBrowser(QWidget):
         self.catalogue.resizeRowsToContents()
         self.catalogue.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         self.note.setText(tr("{count} materials in this archive.", count=len(archive["entries"])))
+        self._show_checklist(archive)
         self.print_button.setEnabled(True)
+        self.seal_button.setEnabled(archive["state"] == "ready")
         self.archive_shown.emit(archive["id"])
+
+    def _show_checklist(self, archive: dict) -> None:
+        self.checklist.clear()
+        blockers = archive["blockers"]
+        state = archive["state"]
+        if state == "sealed":
+            text = tr("Sealed. Its records now change only by amendment, and every amendment is listed on the "
+                      "remarks sheet.")
+        elif state == "ready":
+            text = tr("Nothing blocks sealing: the archive is ready to be sealed.")
+        else:
+            text = tr("{count} things to do before this archive can be sealed:", count=len(blockers))
+        self.checklist_state.setText(text)
+        self.checklist_state.setStyleSheet(f"color: {(RED if state == 'open' else GREEN).name()};")
+        for blocker in blockers:
+            item = QTreeWidgetItem([blocker["label"], blocker["text"]])
+            item.setData(0, ROLE, (blocker["ledger"], blocker["row_id"]))
+            item.setToolTip(1, blocker["text"])
+            if blocker["ledger"]:
+                item.setForeground(1, QBrush(Qt.GlobalColor.darkBlue))
+            self.checklist.addTopLevelItem(item)
+        self.checklist.setVisible(bool(blockers))
+        self.checklist.resizeColumnToContents(0)
+
+    def open_blocker(self, item: QTreeWidgetItem, _column: int = 0) -> None:
+        """Open the record a checklist item names (the cited archive: show it)."""
+        ledger, row_id = item.data(0, ROLE) or (None, None)
+        if ledger is None:
+            return
+        if ledger == "archive":
+            self.select_archive(row_id)
+            return
+        from app.ui.record_dialog import RecordDialog
+
+        RecordDialog.open(self.ctx, ledger, row_id, parent=self)
+
+    def seal_archive(self):
+        """The seal window of the archive shown."""
+        from .seal_dialog import SealDialog
+
+        if self.archive is None:
+            return None
+        dialog = SealDialog.open(self.ctx, self.archive, parent=self)
+        dialog.sealed.connect(self._archive_sealed)
+        return dialog
+
+    def seal_period(self):
+        from .seal_dialog import PeriodSealDialog
+
+        self._period_seal = PeriodSealDialog(self.ctx, parent=self)  # kept: a non-modal window
+        self._period_seal.finished_all.connect(lambda _result: self._archive_sealed(None))
+        self._period_seal.show()
+        return self._period_seal
+
+    def _archive_sealed(self, archive_id: int | None) -> None:
+        """Show the new state: the archive on the right, its mark in the tree."""
+        if self.archive is not None:
+            self.show_archive(self.archive["id"] if archive_id is None else archive_id)
+        self._run(sealed_ids, self._mark_sealed, tree=False)
+
+    def _mark_sealed(self, sealed: set[int]) -> None:
+        iterator = QTreeWidgetItemIterator(self.tree)
+        while item := iterator.value():
+            data = item.data(0, ROLE)
+            if data and data[0] == "archive" and data[1] in sealed:
+                suffix = f" · {ARCHIVE_STATUS['sealed']}"
+                if not item.text(0).endswith(suffix):
+                    item.setText(0, item.text(0) + suffix)
+            iterator += 1
 
     def print_volume(self):
         """The print window of the archive shown (preview, print, save as PDF)."""

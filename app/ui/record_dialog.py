@@ -341,6 +341,9 @@ class RecordDialog(QDialog):
             text = None if entry.creatable(self.ledger.key) else entry.refusal(self.ledger.key)
         elif self._amending:
             text = tr("Amending: correct the wrong fields, then save and give the reason. The original values are kept.")
+        elif snapshot.sealed_in:
+            text = tr("Filed in the sealed archive {archive_no}. To change it, click Amend and give a reason; "
+                      "the amendment is listed on the volume's remarks sheet.", archive_no=snapshot.sealed_in)
         elif snapshot.locked and snapshot.submitted_at:
             when = snapshot.submitted_at.strftime("%Y-%m-%d %H:%M")
             text = tr("Submitted and locked ({time}, {who}). To change it, click Amend and give a reason.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from stdnum import ean
 from stdnum.cn import uscc
 
@@ -116,3 +117,54 @@ def release_inspection(session, p: Plant, commodity, *, verdict="pass", label_ok
         kind="release", commodity_batch_id=commodity.id, sampled_at="2026-11-19 12:00",
         label_check_passed=label_ok, inspector_id=p.person.id,
     ), [dict(item="菌落总数", method="GB 4789.2", requirement="≤ 30000 CFU/mL", result="1200", verdict=verdict)])
+
+
+# ------------------------------------------------------------------ sealing
+
+PASSWORD = "correct-horse-9"
+# Who signs which meaning (users.SIGN_MEANINGS) and who may seal (quality
+# manager and technician may; the inspector and the operator may not).
+STAFF = {
+    "qian": ("钱经理", ["quality_manager"]),
+    "sun": ("孙技术", ["technician"]),
+    "wang": ("王质检", ["inspector"]),
+    "li": ("李操作", ["operator"]),
+}
+SIGNERS = {"操作": "li", "编制": "wang", "复核": "wang", "审核": "sun", "批准": "qian"}
+
+
+def staff(session, p: Plant | None = None) -> dict:
+    """The users above (王质检 is the plant's inspector); username -> User."""
+    from app.services import users
+
+    return {
+        name: users.create_user(session, name, shown, PASSWORD, roles,
+                                person_id=p.person.id if p is not None and name == "wang" else None)
+        for name, (shown, roles) in STAFF.items()
+    }
+
+
+def sign_archive(session, archive) -> int:
+    """Sign every signature the archive's records still need (missing or no
+    longer valid), each meaning by its signer; how many were signed."""
+    from app.ledgers import registry
+    from app.models import CatalogueEntry
+    from app.services import signatures
+
+    count = 0
+    session.flush()
+    for entry in session.scalars(select(CatalogueEntry).where(CatalogueEntry.archive_id == archive.id)):
+        model = registry()[entry.ledger].model
+        for record_id in entry.record_ids.split(","):
+            record = session.get(model, int(record_id))
+            for meaning in signatures.missing(session, record):
+                signatures.sign(session, record, SIGNERS[meaning], PASSWORD, meaning)
+                count += 1
+    return count
+
+
+def act_as(session, user) -> None:
+    """The session acts as this user from now on (as after a login)."""
+    from app.services import acting
+
+    acting.bind(session, acting.user_of(session, user.id))

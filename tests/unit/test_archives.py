@@ -30,7 +30,8 @@ def test_every_batch_has_a_numbered_product_archive_with_catalogue(session):
     assert archive.archive_no == "0001-2026-D10-001"
     assert archive.retention_until >= archives.legal_minimum(batch.production_date, batch.expiry_date)
     ledgers = [e.ledger for e in archive.entries]
-    assert ledgers[:4] == ["product_batch", "stock_movement", "feeding", "ccp_reading"]
+    # The receipt of every lot used is filed right after the issue report (docs/printing.md).
+    assert ledgers[:5] == ["product_batch", "stock_movement", "incoming_inspection", "feeding", "ccp_reading"]
     assert [e.seq for e in archive.entries] == list(range(1, len(ledgers) + 1))
     feeding = next(e for e in archive.entries if e.ledger == "feeding")
     assert feeding.responsible == "王质检" and feeding.date == dt.date(2026, 11, 20) and feeding.pages == 1

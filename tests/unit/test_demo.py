@@ -21,7 +21,7 @@ from app.models import (
     CleaningRecord, FinishedGoodsMovement, WaterMonitoring, EquipmentUpkeep, WorkshopCleanliness,
     StorageConditionRecord,
 )
-from app.services import acting, audit, demo, suppliers
+from app.services import acting, audit, demo, sealing, suppliers
 from app.services.common import create
 from app.services.trace import trace
 
@@ -155,7 +155,26 @@ def test_archives(loaded):
                               (WorkshopCleanliness, WorkshopCleanliness.checked_on),
                               (StorageConditionRecord, StorageConditionRecord.checked_at)):
             assert months <= {d.strftime("%Y-%m") for d in s.scalars(select(column))}, model.__name__
-        assert count(s, Archive, Archive.kind == "safety", Archive.status == "closed") == len(periods) - 1
+        # Nothing is sealed: that takes a 立卷人 and a 检查人 who are real users.
+        assert count(s, Archive, Archive.status != "open") == 0
+
+
+def test_the_sealing_checklist_runs_on_every_archive(loaded):
+    """The demo signs nothing yet: every archive is blocked, and says why."""
+    _, Session, _ = loaded
+    with Session() as s:
+        day = s.scalar(select(func.max(ProductBatch.production_date))) + dt.timedelta(days=3)
+        s.info["today"] = day  # the demo's "today", whatever day the test runs
+        for archive in s.scalars(select(Archive).order_by(Archive.id)):
+            blockers = sealing.checklist(s, archive)
+            assert blockers and sealing.state(s, archive) == "open", archive.archive_no
+            assert {b.kind for b in blockers} <= set(sealing.KINDS)
+            assert any(b.kind == "signature" for b in blockers), archive.archive_no
+            if archive.kind == "safety" and archive.period == f"{day:%Y-%m}":
+                assert blockers[0].kind == "unfinished"
+            if archive.kind == "product":
+                receipts = [e for e in archive.entries if e.ledger == "incoming_inspection"]
+                assert len(receipts) == 1 and receipts[0].record_ids, archive.archive_no
 
 
 def test_audit_log_and_mass_balance(loaded):

@@ -43,7 +43,7 @@ ARCHIVES = {
     "product": {
         "product_batch", "feeding", "ccp_reading", "process_record", "cleaning_record",
         "sterilisation_record", "intermediate_storage", "packaging_record", "additive_use",
-        "retained_sample", "inspection", "inspection_item",
+        "retained_sample", "inspection", "inspection_item", "incoming_inspection",
     },
     "commodity": {"commodity_batch", "finished_goods_movement", "delivery"},
     "warning": {"recall", "recall_progress", "destruction"},
@@ -93,7 +93,8 @@ def test_every_expected_ledger_is_registered():
 def test_every_mapped_ledger_table_has_a_declaration():
     """A table a user enters or reads is never left without its ledger."""
     internal = {"archive_record", "audit_log", "setting", "app_user", "user_role", "signature", "signature_specimen",
-                "platform_outbox", "platform_schedule"}  # the upload queue: shown on the upload status panel
+                "platform_outbox", "platform_schedule",  # the upload queue: shown on the upload status panel
+                "archive_seal"}  # 立卷人/检查人 of a sealed archive: shown by the archive browser and the volume
     tables = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert tables - internal == set(REGISTRY)
 

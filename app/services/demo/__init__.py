@@ -45,7 +45,8 @@ bureau, and the recall closed with the regulator's opinion and the factory's
 corrective measures. Cold-store temperatures twice a day, production water
 every Monday, stores every Wednesday, equipment upkeep and calibration,
 workshop cleanliness every month: each month's safety-management records
-are filed (and closed) in that month's archive.
+are filed in that month's archive (no archive is sealed: that needs two real
+users, a 立卷人 and a 检查人).
 
 Everything goes through the services (master data through
 ``common.create``), so every rule, every archive and the audit log apply.

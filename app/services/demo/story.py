@@ -57,7 +57,7 @@ class Story:
         for day in self.clock.days(self.clock.start, last):
             if day.day == 1 and day > self.clock.start:
                 previous = day - dt.timedelta(days=1)
-                safety.file_month(self.session, self.clock, previous.year, previous.month, day, close=True)
+                safety.file_month(self.session, self.clock, previous.year, previous.month, day)
                 filed.add((previous.year, previous.month))
             safety.daily(self.session, self.factory, self.clock, self.rng, day, due.get(day, set()))
             self.stores.check_expiry(day)
@@ -68,7 +68,7 @@ class Story:
         month = self.clock.start.replace(day=1)
         while month <= last:
             if (month.year, month.month) not in filed:
-                safety.file_month(self.session, self.clock, month.year, month.month, last, close=False)
+                safety.file_month(self.session, self.clock, month.year, month.month, last)
             month = (month + dt.timedelta(days=32)).replace(day=1)
 
     # ------------------------------------------------------------ production
