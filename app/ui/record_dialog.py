@@ -291,7 +291,7 @@ class RecordDialog(QDialog):
     def _update_mode(self) -> None:
         may_enter = self.ctx.may("enter", self.ledger.key)
         if self.record_id is None:
-            editable, can_amend = entry.creatable(self.ledger.key) and may_enter, False
+            editable, can_amend = entry.plain_form(self.ledger.key) and may_enter, False
         elif self.locked:
             editable, can_amend = self._amending, not self._amending and self.ctx.may("amend")
         else:
@@ -307,7 +307,7 @@ class RecordDialog(QDialog):
     def _update_banner(self) -> None:
         snapshot = self.snapshot
         if snapshot is None:
-            text = None if entry.creatable(self.ledger.key) else entry.refusal(self.ledger.key)
+            text = None if entry.plain_form(self.ledger.key) else entry.refusal(self.ledger.key)
         elif self._amending:
             text = tr("Amending: correct the wrong fields, then save and give the reason. The original values are kept.")
         elif snapshot.locked:
