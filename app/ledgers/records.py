@@ -221,7 +221,8 @@ register(
         person("inspector_id", "检验员"),
         person("reviewer_id", "复核人", required=False),  # required for new reports by the service
         *submittable(),
-    ], date="sampled_at", number="report_no", archive="product", signs=("编制", "复核", "批准")),
+    ], date="sampled_at", number="report_no", archive="product", signs=("编制", "复核", "批准"),
+        signed_by={"编制": "inspector_id", "复核": "reviewer_id"}),
     declare(InspectionItem, "检验", [
         ref("inspection_id", "检验报告编号", "inspection", "report_no", True, 14),
         text("item", "检测项目", 16, True),

@@ -223,16 +223,23 @@ def inspect(
     cleaned = ledger("inspection").clean(dict(values, conclusion=values.get("conclusion") or "pass"))
     if not items:
         raise fail("items", "检验项目", "「检验项目」至少填写一项")
-    rows = judge_items(items)
+    _check_subject(session, cleaned)
+    errors = _slip_errors(session, cleaned)
+    try:
+        rows = judge_items(items)
+    except ValidationError as exc:  # every problem at once: the slip's and the items'
+        raise ValidationError(errors + exc.errors) from None
+    if errors:
+        raise ValidationError(errors)
     failed = [row["item"] for row in rows if row["verdict"] == "fail"]
     if derive:
         cleaned["conclusion"] = "fail" if failed else "pass"
     elif cleaned["conclusion"] == "pass" and failed:
         raise fail("conclusion", "检验结论", f"「检验结论」为合格，但检验项目「{'、'.join(failed)}」不合格")
-    _check_subject(session, cleaned)
-    _check_slip(session, cleaned)
-    if sample is not None and cleaned.get("batch_id") is None:
-        raise fail("sample", "留样", "留样须对应一个产品批：进货检验和生产用水检验不在此留样")
+    if sample is not None:  # checked before anything is written
+        if cleaned.get("batch_id") is None:
+            raise fail("sample", "留样", "留样须对应一个产品批：进货检验和生产用水检验不在此留样")
+        sample = _sample_values(session, dict(sample, batch_id=cleaned["batch_id"]))
     inspection = Inspection(**cleaned, created_by=actor(session))
     session.add(inspection)
     session.flush()
@@ -242,7 +249,7 @@ def inspect(
     session.refresh(inspection, ["items"])
     submit(session, inspection)
     if sample is not None:
-        keep_sample(session, dict(sample, batch_id=inspection.batch_id), file=False)
+        create(session, "retained_sample", sample)
     _file(session, inspection, sample_kept=sample is not None)
     return inspection
 
@@ -294,7 +301,7 @@ def _get(session: Session, model: type, row_id, field: str, label: str, missing:
     return found
 
 
-def _check_slip(session: Session, cleaned: dict) -> None:
+def _slip_errors(session: Session, cleaned: dict) -> list[FieldError]:
     """What the sampling slip must record, who did it, and when."""
     kind = cleaned["kind"]
     spec = ledger("inspection")
@@ -311,9 +318,7 @@ def _check_slip(session: Session, cleaned: dict) -> None:
         errors.append(FieldError("reviewer_id", "复核人", "「复核人」不能为空：检验报告须由检验员以外的人复核"))
     elif reviewer == inspector:
         errors.append(FieldError("reviewer_id", "复核人", "「复核人」不能与「检验员」是同一人"))
-    errors += _date_errors(session, cleaned)
-    if errors:
-        raise ValidationError(errors)
+    return errors + _date_errors(session, cleaned)
 
 
 def _date_errors(session: Session, cleaned: dict) -> list[FieldError]:
@@ -360,10 +365,18 @@ def _file(session: Session, inspection: Inspection, *, sample_kept: bool) -> Non
 # --------------------------------------------------------------- retained samples
 
 
-def keep_sample(session: Session, values: Mapping[str, object], *, file: bool = True) -> RetainedSample:
+def keep_sample(session: Session, values: Mapping[str, object]) -> RetainedSample:
     """留样 (G§39(3)): kept at least until the batch's shelf life has run out."""
+    cleaned = _sample_values(session, values)
+    sample = create(session, "retained_sample", cleaned)
+    archives.file_product_batch(session, session.get(ProductBatch, cleaned["batch_id"]))
+    return sample
+
+
+def _sample_values(session: Session, values: Mapping[str, object]) -> dict:
+    users.require(session, "enter", "retained_sample")
     cleaned = ledger("retained_sample").clean(dict(values))
-    batch = session.get(ProductBatch, cleaned["batch_id"]) if cleaned.get("batch_id") is not None else None
+    batch = session.get(ProductBatch, cleaned["batch_id"])
     if batch is None:
         raise fail("batch_id", "生产批号", "「生产批号」不存在")
     if cleaned["kept_on"] < cleaned["production_date"]:
@@ -372,8 +385,5 @@ def keep_sample(session: Session, values: Mapping[str, object], *, file: bool = 
         raise fail("disposal_date", "处理日期", "「处理日期」不能早于留样日期")
     if batch.expiry_date and cleaned["disposal_date"] < batch.expiry_date:
         raise fail("disposal_date", "处理日期", f"留样须保存到保质期满（{batch.expiry_date}）之后")
-    sample = create(session, "retained_sample", cleaned)
-    if file:
-        archives.file_product_batch(session, batch)
-    return sample
+    return cleaned
 
