@@ -259,9 +259,22 @@ class RecordDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
+        if self.ledger.key == "incoming_inspection" and self.record_id is not None:
+            # G§35: the factory's own inspection of this delivery.
+            self.inspect_button = QPushButton(tr("Incoming inspection…"))
+            self.inspect_button.setObjectName("inspectReceipt")
+            self.inspect_button.setAutoDefault(False)
+            self.inspect_button.clicked.connect(self.open_inspection)
+            self.ctx.offer(self.inspect_button, "enter", "inspection")
+            row.addWidget(self.inspect_button)
         for button in (self.amend_button, self.cancel_amend_button, self.save_button, self.close_button):
             row.addWidget(button)
         return row
+
+    def open_inspection(self):
+        from .inspection_screen import InspectionDialog
+
+        return InspectionDialog.open(self.ctx, "incoming", receipt_id=self.record_id, parent=self.parentWidget())
 
     def _title(self) -> str:
         if self.record_id is None:

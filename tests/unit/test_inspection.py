@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from app.errors import PermissionDenied, UserError, ValidationError
+from app.errors import PermissionDenied, UserError
 from app.models import (
     Archive, AuditEntry, Inspection, InspectionItem, InspectionStandard, MaterialLot, RetainedSample,
 )
