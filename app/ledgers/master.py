@@ -156,7 +156,7 @@ register(
         text("unit", "单位", 8),
         text("expected", "规定结果", 10, help="文字判定的项目，如 未检出、阴性；与上下限只填一种"),
         text("basis", "依据标准", 16),
-    ], title="检验项目标准", number="item"),
+    ], title="检验项目标准"),  # listed in the order entered: per product and kind, item by item
     master(Person, [
         text("employee_no", "工号", 10, True),
         text("name", "姓名", 10, True),

@@ -286,8 +286,9 @@ class InspectionDialog(QDialog):
         for name, (caption, edit) in self._rows.items():
             caption.setVisible(name in shown)
             edit.setVisible(name in shown)
-        self.spec.setVisible(kind != "water")
-        self.slip.layout().labelForField(self.spec).setVisible(kind != "water")
+        with_spec = kind not in ("water", "in_process")  # G§36, G§37 ask for none
+        self.spec.setVisible(with_spec)
+        self.slip.layout().labelForField(self.spec).setVisible(with_spec)
         self.evidence.setVisible(kind == "in_process")
         self.label_check.setVisible(kind == "release")
         self._choose_people()
@@ -377,7 +378,7 @@ class InspectionDialog(QDialog):
                                      "sampled_at": moment(self.sampled_at), "inspector_id": self.inspector.current_id(),
                                      "reviewer_id": self.reviewer.current_id(),
                                      "items": self.items.rows(), "sample": self.sample_box.values()}
-        if kind != "water":
+        if self.spec.isVisibleTo(self):
             values["spec"] = self.spec.currentText().strip() or None
         for name in SLIP[kind] + ("paper_ref", "remarks"):
             values[name] = self.fields[name].text().strip() or None
@@ -504,9 +505,11 @@ class InspectionDialog(QDialog):
         browser.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         browser.setWindowTitle(tr("Warning archive of batch {batch}", batch=self.outcome.batch_no))
         browser.resize(1200, 700)
-        browser.filter.setText(self.outcome.batch_no)
+        archive_id = self.outcome.warning_archive_id
+        browser.filter.setText(self.outcome.batch_no)  # the batch and its archives, in the tree
+        browser.tree_loaded.connect(lambda: browser.select_archive(archive_id))
         browser.reload()
-        browser.select_archive(self.outcome.warning_archive_id)
+        browser.select_archive(archive_id)
         self._keep(browser)
         browser.show()
         return browser

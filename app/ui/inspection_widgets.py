@@ -101,6 +101,7 @@ class ItemsTable(QWidget):
         self.table.insertRow(row)
         for column, text in enumerate((item, method, requirement or limit.text(), "")):
             cell = QTableWidgetItem(text)
+            cell.setToolTip(text)  # a long requirement is cut in its column
             if column != RESULT and not added:
                 cell.setFlags(cell.flags() & ~Qt.ItemFlag.ItemIsEditable)
             self.table.setItem(row, column, cell)
@@ -316,6 +317,13 @@ class LabelCheck(QGroupBox):
         return label_rules.verdict(self.rules, {k: b.isChecked() for k, b in self.boxes.items()}, self.notes.text())
 
     def _update(self) -> None:
+        self.all_button.blockSignals(True)  # follows the boxes; unticking it clears them
+        self.all_button.setChecked(bool(self.boxes) and all(b.isChecked() for b in self.boxes.values()))
+        self.all_button.blockSignals(False)
+        if not any(box.isChecked() for box in self.boxes.values()):
+            self.state.setText(tr("Not checked yet."))
+            self.state.setStyleSheet("color: #6b6b6b;")
+            return
         passed, text = self.result()
         self.state.setText(text)
         self.state.setStyleSheet(f"color: {(GREEN if passed else RED).name()};")

@@ -384,3 +384,17 @@ def test_receipt_lots_keep_their_status_when_inspection_passes(session):
         sampling_method="四分法", sample_quantity="2 kg", inspector_id=p.person.id, reviewer_id=p.reviewer.id,
     ), [dict(item="水分", result="12.1", limit_max="13.0", unit="%")])
     assert session.get(MaterialLot, soy.id).status == "available"
+
+
+def test_a_standard_row_entered_on_its_form_is_checked_when_saved_and_when_changed(session):
+    from app.services import entry
+
+    p = plant(session)
+    standards(session, p, p.base)
+    row_id = entry.save_new(session, "inspection_standard", dict(
+        product_id=str(p.base.id), kind="semi_finished", item="水分", limit_max="92", unit="%"))
+    assert session.get(InspectionStandard, row_id).seq == 4  # after the three already there
+    error = refused(session, entry.amend, session, "inspection_standard", row_id, {"item": "蛋白质"})
+    assert "已在同一产品" in error.message
+    error = refused(session, entry.amend, session, "inspection_standard", row_id, {"limit_min": "95"})
+    assert "大于「上限」92" in error.message
