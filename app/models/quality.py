@@ -19,6 +19,8 @@ class Inspection(Submittable, Recorded, Base):
 
     __tablename__ = "inspection"
     __label__ = "检验记录"
+    # Added by migration 0006 to reports already kept (see audit.added_later).
+    added_columns = frozenset({"material_id", "spec", "sampling_place", "control_measures"})
     report_no: Mapped[str] = mapped_column(String(40), unique=True)
     # incoming, in_process, water, semi_finished, finished, release
     kind: Mapped[str] = mapped_column(String(20))
@@ -51,6 +53,7 @@ class Inspection(Submittable, Recorded, Base):
 class InspectionItem(Base):
     __tablename__ = "inspection_item"
     __label__ = "检验项目"
+    added_columns = frozenset({"limit_min", "limit_max", "unit", "expected"})  # migration 0006
     inspection_id: Mapped[int] = fk("inspection.id")
     item: Mapped[str] = mapped_column(String(100))
     method: Mapped[str | None] = mapped_column(String(100))

@@ -54,7 +54,7 @@ def _model_for(table_name: str) -> type | None:
 def _hash_of_row(table_name: str, row) -> str:
     model = _model_for(table_name)
     live = getattr(model, "live_columns", frozenset()) if model is not None else frozenset()
-    content = {key: value for key, value in canonical_row(row).items() if key not in live}
+    content = {key: value for key, value in canonical_row(row, table_name).items() if key not in live}
     return row_hash(table_name, content)
 
 

@@ -47,7 +47,7 @@ def plant(session) -> Plant:
         licence_no="SC11131011500017", fonds_code="0001",
     ))
     person = common.create(session, "person", dict(employee_no="E001", name="王质检", post="inspection"))
-    reviewer = common.create(session, "person", dict(employee_no="E002", name="李复核", post="quality"))
+    reviewer = common.create(session, "person", dict(employee_no="Q001", name="李复核", post="quality"))
     soy = common.create(session, "material", dict(code="M001", name="非转基因大豆", category="raw", unit="kg", is_bulk=True))
     sugar = common.create(session, "material", dict(code="M002", name="白砂糖", category="raw", unit="kg"))
     additive = common.create(session, "material", dict(code="M003", name="葡萄糖酸-δ-内酯", category="additive", unit="kg"))

@@ -398,3 +398,22 @@ def test_a_standard_row_entered_on_its_form_is_checked_when_saved_and_when_chang
     assert "已在同一产品" in error.message
     error = refused(session, entry.amend, session, "inspection_standard", row_id, {"limit_min": "95"})
     assert "大于「上限」92" in error.message
+
+
+def test_columns_an_upgrade_added_leave_old_rows_hashes_alone():
+    """Reports kept before migration 0006 still match their audit entries and
+    signatures: its new columns count only when they hold a value."""
+    from app.services.audit import canonical_row
+
+    class Before:
+        _mapping = {"id": 1, "item": "水分", "result": "12.1"}
+
+    class After:
+        _mapping = dict(Before._mapping, limit_min=None, limit_max=None, unit=None, expected=None)
+
+    class Judged:
+        _mapping = dict(After._mapping, limit_max=D("13.000000"), unit="%")
+
+    assert canonical_row(After, "inspection_item") == canonical_row(Before, "inspection_item")
+    assert canonical_row(Judged, "inspection_item") == dict(Before._mapping, limit_max="13", unit="%")
+    assert "note" in canonical_row(type("Other", (), {"_mapping": {"id": 1, "note": None}}), "process_record")

@@ -43,13 +43,20 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_inspection_standard_material_id'), ['material_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_inspection_standard_product_id'), ['product_id'], unique=False)
 
+    # SQLite gets the new reference in place: batch mode would copy the table
+    # and drop the old one, which the inspection items pointing at it forbid.
+    if op.get_bind().dialect.name == 'sqlite':
+        op.execute('ALTER TABLE inspection ADD COLUMN material_id INTEGER '
+                   'CONSTRAINT fk_inspection_material_id_material REFERENCES material (id)')
+    else:
+        op.add_column('inspection', sa.Column('material_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_inspection_material_id_material'), 'inspection', 'material',
+                              ['material_id'], ['id'])
     with op.batch_alter_table('inspection', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('material_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('spec', sa.String(length=40), nullable=True))
         batch_op.add_column(sa.Column('sampling_place', sa.String(length=100), nullable=True))
         batch_op.add_column(sa.Column('control_measures', sa.Text(), nullable=True))
         batch_op.create_index(batch_op.f('ix_inspection_material_id'), ['material_id'], unique=False)
-        batch_op.create_foreign_key(batch_op.f('fk_inspection_material_id_material'), 'material', ['material_id'], ['id'])
 
     with op.batch_alter_table('inspection_item', schema=None) as batch_op:
         batch_op.add_column(sa.Column('limit_min', sa.Numeric(precision=16, scale=6), nullable=True))
@@ -67,7 +74,8 @@ def downgrade() -> None:
         batch_op.drop_column('limit_min')
 
     with op.batch_alter_table('inspection', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_inspection_material_id_material'), type_='foreignkey')
+        if op.get_bind().dialect.name != 'sqlite':  # SQLite's copy of the table leaves it out with its column
+            batch_op.drop_constraint(batch_op.f('fk_inspection_material_id_material'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_inspection_material_id'))
         batch_op.drop_column('control_measures')
         batch_op.drop_column('sampling_place')
