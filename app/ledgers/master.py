@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from app.ledgers.base import register
 from app.models import (
-    CriticalControlPoint, Customer, DutyRecord, Enterprise, Equipment, FormulaItem, Material, Person,
-    PlatformCheck, ProcessStep, Product, ProductionLine, ProductSpec, Supplier, SupplierDocument,
+    CriticalControlPoint, Customer, DutyRecord, Enterprise, Equipment, FormulaItem, InspectionStandard, Material,
+    Person, PlatformCheck, ProcessStep, Product, ProductionLine, ProductSpec, Supplier, SupplierDocument,
     SupplierDocumentMaterial, SupplierEvaluation, SupplierMaterial, SupplierStatusChange, TrainingRecord, Warehouse,
 )
 
@@ -158,6 +158,20 @@ register(
         text("frequency", "监控频率", 12),
         note("corrective_action", "纠偏措施"),
     ], number="name"),
+    master(InspectionStandard, [
+        product(required=False),
+        material(required=False),
+        pick("kind", "检验类别", c.INSPECTION_KIND),
+        count("seq", "序号"),
+        text("item", "检测项目", 16, True),
+        text("method", "检验方法", 16),
+        text("requirement", "标准要求", 20, help="留空时由上下限或规定结果生成"),
+        qty("limit_min", "下限", required=False, check=None, help="数值项目的最小值（含）"),
+        qty("limit_max", "上限", required=False, check=None, help="数值项目的最大值（含）"),
+        text("unit", "单位", 8),
+        text("expected", "规定结果", 10, help="文字判定的项目，如 未检出、阴性；与上下限只填一种"),
+        text("basis", "依据标准", 16),
+    ], title="检验项目标准"),  # listed in the order entered: per product and kind, item by item
     master(Person, [
         text("employee_no", "工号", 10, True),
         text("name", "姓名", 10, True),

@@ -20,6 +20,7 @@ from .fields import (
 )
 
 OPERATE = ("操作",)
+FROM_STANDARD = "取自检验项目标准；单项判定按它自动得出"
 CHECKED = ("操作", "复核")
 
 
@@ -205,19 +206,24 @@ register(
         batch(required=False),
         commodity(required=False),
         ref("receipt_id", "进货查验单号", "incoming_inspection", "receipt_no", False, 14),
+        material(label="物料名称（进货、生产用水）", required=False),
+        text("spec", "规格", 12),
         moment("sampled_at", "取样时间"),
+        text("sampling_place", "取样地点", 16),
         text("sample_quantity", "抽样数量", 10),
         text("sampling_method", "抽样方法", 16),
         text("sample_base", "抽样基数", 10),
         text("process_step", "加工工序", 12),
+        note("control_measures", "控制措施"),
         note("proficiency_evidence", "控制证明材料（能力验证、比对等）"),
         pick("conclusion", "检验结论", c.VERDICT),
         flag("label_check_passed", "标签符合性查验合格"),
         note("label_check_notes", "标签查验说明"),
         person("inspector_id", "检验员"),
-        person("reviewer_id", "复核人", required=False),
+        person("reviewer_id", "复核人", required=False),  # required for new reports by the service
         *submittable(),
-    ], date="sampled_at", number="report_no", archive="product", signs=("编制", "复核", "批准")),
+    ], date="sampled_at", number="report_no", archive="product", signs=("编制", "复核", "批准"),
+        signed_by={"编制": "inspector_id", "复核": "reviewer_id"}),
     declare(InspectionItem, "检验", [
         ref("inspection_id", "检验报告编号", "inspection", "report_no", True, 14),
         text("item", "检测项目", 16, True),
@@ -225,6 +231,10 @@ register(
         text("requirement", "标准要求", 16),
         text("result", "检测结果", 12, True),
         pick("verdict", "单项判定", c.VERDICT),
+        qty("limit_min", "判定下限", required=False, check=None, help=FROM_STANDARD),
+        qty("limit_max", "判定上限", required=False, check=None, help=FROM_STANDARD),
+        text("unit", "单位", 8),
+        text("expected", "规定结果", 10, help=FROM_STANDARD),
     ], archive="product"),
     batch_record(RetainedSample, [
         text("name", "留样名称", 16, True),

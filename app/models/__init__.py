@@ -46,7 +46,7 @@ from .production import (
     SterilisationRecord,
 )
 from .platform import OutboxEntry, UploadSchedule
-from .quality import Inspection, InspectionItem, RetainedSample
+from .quality import Inspection, InspectionItem, InspectionStandard, RetainedSample
 from .receiving import IncomingInspection, MaterialLot, StockMovement
 from .safety import (
     EnvironmentReading,

@@ -66,6 +66,7 @@ class Delivery(Submittable, Recorded, Base):
 
     __tablename__ = "delivery"
     __label__ = "出厂销售记录"
+    added_columns = frozenset({"confirmed_on", "confirmed_by"})  # migration 0010 (see audit.added_later)
     # The buyer confirms after the sale (its own action): not the signed sale.
     live_columns = frozenset({"confirmed", "confirmation_no", "confirmed_on", "confirmed_by"})
     delivery_no: Mapped[str] = mapped_column(String(40), unique=True)

@@ -187,7 +187,7 @@ def importable_keys() -> list[str]:
     """Ledgers whose rows can be entered on a plain form, so imported from a sheet."""
     from app.ledgers import registry
 
-    return sorted(key for key in registry() if entry.creatable(key))
+    return sorted(key for key in registry() if entry.plain_form(key))
 
 
 def ledger_list(keys: list[str]) -> str:
@@ -228,7 +228,7 @@ def export_template(session: Session, ledger_key: str, path: str | os.PathLike) 
     """A blank sheet to fill in: the export's layout, without the columns the
     system keeps and without the signature row; each header cell says what it takes."""
     lg = ledger(ledger_key)
-    if not entry.creatable(ledger_key):
+    if not entry.plain_form(ledger_key):
         from app.errors import UserError
 
         raise UserError(f"「{lg.title}」不能从表格导入：{entry.refusal(ledger_key)}")

@@ -203,7 +203,7 @@ def import_ledger(session: Session, ledger_key: str, path: str | os.PathLike, re
     Raises ImportRefused (a UserError) listing each bad row's number, column and reason.
     """
     lg = ledger(ledger_key)
-    if not entry.creatable(ledger_key):
+    if not entry.plain_form(ledger_key):
         raise UserError(f"「{lg.title}」不能从表格导入：{entry.refusal(ledger_key)}")
     users.require(session, "enter", ledger_key)
     sheet = read_sheet(path, lg)

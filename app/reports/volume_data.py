@@ -179,11 +179,20 @@ def _scans(session, ledger_key: str, ids: list[int], submitted: dict[int, dt.dat
     return found
 
 
+# The columns of a report's items on paper: the requirement already says the
+# limit the verdict was judged against (kept as data beside it).
+ITEM_COLUMNS = ("item", "method", "requirement", "result", "verdict")
+
+
+def _item_fields():
+    items = ledger_named("inspection_item")
+    return [items.field(name) for name in ITEM_COLUMNS]
+
+
 def _inspection_items(session, inspection_id: int) -> list[list[str]]:
     from app.models import InspectionItem
 
-    items = ledger_named("inspection_item")
-    shown = [f for f in items.fields if f.name != "inspection_id"]
+    shown = _item_fields()
     rows = session.scalars(select(InspectionItem).where(InspectionItem.inspection_id == inspection_id)
                            .order_by(InspectionItem.id))
     return [[f.display(getattr(row, f.name)) for f in shown] for row in rows]
@@ -226,8 +235,7 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
         records.append(record)
     if entry.ledger == "incoming_inspection":
         _add_lot_numbers(session, records, rows)
-    item_labels = [f.label for f in ledger_named("inspection_item").fields if f.name != "inspection_id"] \
-        if entry.ledger == "inspection" else []
+    item_labels = [f.label for f in _item_fields()] if entry.ledger == "inspection" else []
     return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, entry.doc_no or "",
                         entry.responsible, entry.date, records, item_labels)
 

@@ -382,6 +382,7 @@ def file_safety_month(session: Session, year: int, month: int) -> Archive:
         rows = list(session.scalars(select(model).where(column >= first, column < upper).order_by(column, model.id)))
         if rows:
             materials.append(Material(key, rows, f"{declaration.title}（{period}）"))
+    materials += _water_inspections(session, first, last + dt.timedelta(days=1))
     _sync(session, archive, materials)
     return archive
 
@@ -424,3 +425,15 @@ def month_span(text: str) -> tuple[dt.date, dt.date]:
         return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
     except ValueError:
         raise UserError(f"月份「{text}」应写成 YYYY-MM，如 2026-10") from None
+
+
+def _water_inspections(session: Session, first: dt.date, upper: dt.date) -> list[Material]:
+    """G§27, G§37: laboratory tests of production water belong to the safety
+    archive of their month, unless one names a batch (special foods)."""
+    from app.models import Inspection
+
+    return [_inspection_material(inspection) for inspection in session.scalars(
+        select(Inspection).where(Inspection.kind == "water", Inspection.batch_id.is_(None),
+                                 Inspection.sampled_at >= first, Inspection.sampled_at < upper)
+        .order_by(Inspection.sampled_at, Inspection.id)
+    )]

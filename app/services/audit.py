@@ -57,8 +57,24 @@ def canonical_value(value: object) -> object:
     raise TypeError(f"cannot audit a value of type {type(value).__name__}")
 
 
-def canonical_row(row) -> dict[str, object]:
-    return {key: canonical_value(value) for key, value in sorted(row._mapping.items())}
+_ADDED_LATER: dict[str, frozenset[str]] = {}
+
+
+def added_later(table_name: str) -> frozenset[str]:
+    """The columns an upgrade added to a table that already had rows (a
+    model's ``added_columns``). They are hashed only when they hold a value:
+    a row written before the upgrade still matches its audit entry and its
+    signatures, and a row written after hashes the same either way."""
+    if not _ADDED_LATER:
+        _ADDED_LATER.update({m.local_table.name: frozenset(getattr(m.class_, "added_columns", ()))
+                             for m in Base.registry.mappers})
+    return _ADDED_LATER.get(table_name, frozenset())
+
+
+def canonical_row(row, table_name: str | None = None) -> dict[str, object]:
+    later = added_later(table_name) if table_name else frozenset()
+    return {key: canonical_value(value) for key, value in sorted(row._mapping.items())
+            if value is not None or key not in later}
 
 
 def to_json(data: object) -> str:
@@ -99,7 +115,7 @@ def _fetch_rows(connection: Connection, table: Table, ids: Iterable[int]) -> dic
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
         for row in connection.execute(select(table).where(table.c.id.in_(chunk))):
-            found[row.id] = canonical_row(row)
+            found[row.id] = canonical_row(row, table.name)
     return found
 
 
@@ -179,7 +195,7 @@ def record_new_columns(connection: Connection, table_name: str, reason: str) -> 
     prev = _lock_chain(connection)
     now, count, entries = clock.now(), 0, []
     for row in connection.execute(select(table).order_by(table.c.id)):
-        data = canonical_row(row)
+        data = canonical_row(row, table_name)
         entry = {"at": now, "actor": UPGRADE_ACTOR, "action": "update", "table_name": table_name,
                  "row_id": row.id, "row_hash": row_hash(table_name, data), "data": to_json(data), "reason": reason}
         entry["prev_hash"] = prev
@@ -260,7 +276,7 @@ def verify(connection: Connection) -> list[Finding]:
             state = latest.get((table.name, row.id))
             if state is None or state[0] == "delete":
                 findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）不是经本软件写入的"))
-            elif row_hash(table.name, canonical_row(row)) != state[1]:
+            elif row_hash(table.name, canonical_row(row, table.name)) != state[1]:
                 findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）在本软件之外被修改过"))
         for (table_name, row_id), (action, _digest) in latest.items():
             if table_name == table.name and action != "delete" and row_id not in seen:

@@ -17,13 +17,14 @@ from sqlalchemy.orm import Session, selectinload
 from app.errors import UserError
 from app.i18n import tr
 from app.ledgers import ledger
-from app.ledgers.choices import BATCH_STATUS, PRODUCT_KIND
+from app.ledgers.choices import BATCH_STATUS, INSPECTION_KIND, PRODUCT_KIND, VERDICT
 from app.models import (
     CCPReading,
     CleaningRecord,
     CriticalControlPoint,
     Feeding,
     FormulaItem,
+    Inspection,
     Material,
     MaterialLot,
     Person,
@@ -32,8 +33,10 @@ from app.models import (
     Product,
     ProductBatch,
     ProductionLine,
+    RetainedSample,
     SterilisationRecord,
 )
+from . import holds
 from .common import today
 
 NEAR_EXPIRY_DAYS = 14  # G§19: lots this close to their expiry are flagged
@@ -134,6 +137,27 @@ class RecordRow:
 
 
 @dataclass(frozen=True)
+class InspectionRow:
+    id: int
+    report_no: str
+    kind: str
+    sampled_at: dt.datetime
+    conclusion: str
+    passed: bool
+    inspector: str
+
+
+@dataclass(frozen=True)
+class SampleRow:
+    kept_on: dt.date
+    name: str
+    spec: str
+    quantity: str
+    location: str
+    disposal_date: dt.date
+
+
+@dataclass(frozen=True)
 class BatchDetail:
     id: int
     batch_no: str
@@ -157,6 +181,9 @@ class BatchDetail:
     ccps: tuple[CCPRow, ...]
     readings: tuple[ReadingRow, ...]
     records: tuple[RecordRow, ...]
+    inspections: tuple[InspectionRow, ...] = ()
+    samples: tuple[SampleRow, ...] = ()
+    hold: str | None = None  # why a batch that failed its inspection is held
 
     @property
     def is_open(self) -> bool:
@@ -285,7 +312,25 @@ def _detail(session: Session, batch_id: int, names: dict[int, str], day: dt.date
             for r in readings
         ),
         records=tuple(_records(session, batch.id, names)),
+        inspections=tuple(_inspections(session, batch.id, names)),
+        samples=tuple(sample_rows(session, batch.id)),
+        hold=holds.hold_reason(session, batch),
     )
+
+
+def _inspections(session: Session, batch_id: int, names: dict[int, str]):
+    for r in session.scalars(select(Inspection).where(Inspection.batch_id == batch_id)
+                             .order_by(Inspection.sampled_at, Inspection.id)):
+        yield InspectionRow(r.id, r.report_no, INSPECTION_KIND.get(r.kind, r.kind), r.sampled_at,
+                            VERDICT.get(r.conclusion, r.conclusion), r.conclusion == "pass", names.get(r.inspector_id, ""))
+
+
+def sample_rows(session: Session, batch_id: int) -> list[SampleRow]:
+    """The batch's retained samples (留样), as the workbench and the inspection window list them."""
+    display = ledger("retained_sample").field("quantity").display
+    return [SampleRow(s.kept_on, s.name, s.spec or "", f"{display(s.quantity)} {s.unit}", s.location, s.disposal_date)
+            for s in session.scalars(select(RetainedSample).where(RetainedSample.batch_id == batch_id)
+                                     .order_by(RetainedSample.kept_on, RetainedSample.id))]
 
 
 def _feeding_row(f: Feeding, names: dict[int, str]) -> FeedingRow:

@@ -24,7 +24,7 @@ from app.models import (
     Warehouse,
 )
 
-from . import archives, users
+from . import archives, holds, users
 from .common import actor, create, fail, get_or_fail, next_number, now, submit, today
 from .production import _upstream, open_deviations
 
@@ -32,6 +32,9 @@ from .production import _upstream, open_deviations
 def pack(session: Session, batch: ProductBatch, spec: ProductSpec, units, values: Mapping[str, object]) -> CommodityBatch:
     """Pack a commodity batch from one product batch (G§4(2))."""
     users.require(session, "enter", "commodity_batch")
+    held = holds.refusal(session, batch, "包装")
+    if held:
+        raise fail("product_batch_id", "产品批号", held)
     if batch.status != "completed":
         raise fail("product_batch_id", "产品批号", f"产品批「{batch.batch_no}」未完工或已判不合格/召回，不能包装")
     if spec.product_id != batch.product_id:
@@ -82,7 +85,10 @@ def release_blockers(session: Session, commodity: CommodityBatch) -> list[str]:
     """What still stands between this commodity batch and the market (R2.5, G§40)."""
     blockers = []
     batch = commodity.product_batch
-    if batch.status != "completed":
+    held = holds.refusal(session, batch, "放行")
+    if held:
+        blockers.append(held)
+    elif batch.status != "completed":
         blockers.append(f"产品批「{batch.batch_no}」状态为{_status(batch.status)}")
     for reading in open_deviations(session, {batch.id} | _upstream(session, batch.id)):
         # Name the batch: the deviation may sit in an upstream (semi-finished) batch.

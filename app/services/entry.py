@@ -70,11 +70,20 @@ SET_BY_SERVICE = {
 AMENDED_BY = {"supplier_evaluation": "qualify"}
 # Numbers a service gives when the form leaves them empty.
 AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no"}
+# Ledgers whose new rows have an entry window of their own (the ledger page's
+# New opens it): a row is saved together with rows of another ledger.
+ENTRY_SCREENS = frozenset({"inspection"})
 
 
 def creatable(ledger_key: str) -> bool:
-    """Whether a new row of this ledger can be entered on a plain form."""
-    return ledger_key not in SCREENS and ledger_key not in MADE_WITH and ledger_key != "inspection"
+    """Whether a user can enter a new row of this ledger from its page."""
+    return ledger_key not in SCREENS and ledger_key not in MADE_WITH
+
+
+def plain_form(ledger_key: str) -> bool:
+    """Whether a new row is entered on the ledger's own form — and so can be
+    imported from a sheet, one row a record."""
+    return creatable(ledger_key) and ledger_key not in ENTRY_SCREENS
 
 
 def refusal(ledger_key: str) -> str:
@@ -112,8 +121,8 @@ def auto_numbered(ledger_key: str) -> str | None:
 
 def save_new(session: Session, ledger_key: str, values: Mapping[str, object]) -> int:
     """Validate and write a new row through the service its ledger needs; its id."""
-    if ledger_key == "inspection" and "items" in values:
-        saver = _inspect
+    if ledger_key == "inspection":
+        saver = _inspect  # never without its items
     elif not creatable(ledger_key):
         raise UserError(refusal(ledger_key))
     else:
@@ -164,7 +173,8 @@ def _supplier_row(service: Callable) -> Callable:
 def _inspect(session: Session, _ledger_key: str, values: dict):
     values = dict(values)
     items = values.pop("items", None) or []
-    return quality.inspect(session, values, items)
+    sample = values.pop("sample", None)
+    return quality.inspect(session, values, items, sample=sample)
 
 
 def _goods_movement(session: Session, ledger_key: str, values: dict):
@@ -181,6 +191,7 @@ SAVERS: dict[str, Callable] = {
     "incoming_inspection": lambda session, _key, values: receiving.receive(session, values),
     "product_batch": lambda session, _key, values: production.start_batch(session, values),
     "retained_sample": lambda session, _key, values: quality.keep_sample(session, values),
+    "inspection_standard": lambda session, _key, values: quality.add_standard(session, values),
     "supplier": lambda session, _key, values: suppliers.add_supplier(session, values),
     "supplier_document": _supplier_row(suppliers.add_document),
     "platform_check": _supplier_row(suppliers.record_platform_check),
@@ -221,10 +232,20 @@ def amend(
     return record_id
 
 
+# The rules a service checks on a new row, checked again when it is changed.
+RECHECKED = {
+    "inspection_standard": lambda session, row: quality.check_standard(
+        session, {f: getattr(row, f) for f in ledger("inspection_standard").field_names}, exclude_id=row.id),
+}
+
+
 def _update(session: Session, declaration: Ledger, row, changes: Mapping[str, object], reason: str | None) -> None:
     cleaned = declaration.clean(dict(changes), partial=True)
     for name, value in cleaned.items():
         setattr(row, name, value)
+    if declaration.key in RECHECKED:
+        with session.no_autoflush:
+            RECHECKED[declaration.key](session, row)
     if reason and reason.strip():
         session.info["reason"] = reason.strip()
     try:

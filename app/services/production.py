@@ -23,7 +23,7 @@ from app.models import (
     ProductBatch,
 )
 
-from . import archives, receiving, users
+from . import archives, holds, receiving, users
 from .common import actor, create, fail, get_or_fail, next_number, now, submit
 
 BATCH_RECORD_LEDGERS = (
@@ -133,6 +133,9 @@ def feed_batch(
     label = "投入产品批"
     if source.id == batch.id or batch.id in _upstream(session, source.id):
         raise fail("source_batch_id", label, f"产品批「{source.batch_no}」不能投入它自己或它的上游批次")
+    held = holds.refusal(session, source, "投入其他批次")
+    if held:
+        raise fail("source_batch_id", label, held)
     if source.status != "completed":
         raise fail("source_batch_id", label, f"产品批「{source.batch_no}」未完工或已判不合格/召回，不能投料")
     if quantity is None or quantity <= 0:

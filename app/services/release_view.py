@@ -19,9 +19,11 @@ from app.ledgers import ledger
 from app.ledgers.choices import COMMODITY_STATUS, VERDICT
 from app.models import CommodityBatch, Customer, Delivery, Inspection, Product, ProductBatch, ProductSpec
 
+from . import label_rules
 from .batch_view import PersonRow, people
 from .common import today
 from .distribution import release_blockers
+from .quality import StandardItem, standards_for
 
 RECENT_DAYS = 30  # released commodity batches stay on the list this long
 
@@ -72,6 +74,8 @@ class CommodityDetail:
     inspections: tuple[tuple[str, str, str, str], ...]  # report no, sampled at, conclusion, label check
     # delivery no, customer, units, sale date, the buyer's confirmation ("" while unconfirmed)
     deliveries: tuple[tuple[str, str, int, dt.date, str], ...]
+    release_items: tuple[StandardItem, ...] = ()  # the product's release test items (检验项目标准)
+    label: label_rules.LabelRules | None = None  # what the label check looks at, by the edition in force
 
     @property
     def releasable(self) -> bool:
@@ -187,6 +191,8 @@ def _detail(session: Session, commodity_id: int) -> CommodityDetail | None:
              label_check(i.label_check_passed)) for i in inspections
         ),
         deliveries=tuple((d.delivery_no, name, d.units, d.sale_date, _confirmation(d)) for d, name in deliveries),
+        release_items=tuple(standards_for(session, "release", product_id=c.spec.product_id)),
+        label=label_rules.rules_for(today(session)),
     )
 
 

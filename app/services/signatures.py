@@ -54,7 +54,7 @@ def _model_for(table_name: str) -> type | None:
 def _hash_of_row(table_name: str, row) -> str:
     model = _model_for(table_name)
     live = getattr(model, "live_columns", frozenset()) if model is not None else frozenset()
-    content = {key: value for key, value in canonical_row(row).items() if key not in live}
+    content = {key: value for key, value in canonical_row(row, table_name).items() if key not in live}
     return row_hash(table_name, content)
 
 
@@ -116,6 +116,7 @@ def sign(
     roles = users.roles_of(session, user)
     if not users.may_sign(roles, meaning):
         raise PermissionDenied(f"{user.display_name}（{users.role_labels(roles)}）无权以「{meaning}」签名")
+    _check_signer(session, obj, user, meaning)
     digest = content_hash(session, obj)
     signed_at = now(session)
     table_name = obj.__table__.name
@@ -136,6 +137,30 @@ def sign(
     session.add(signature)
     session.flush()
     return signature
+
+
+# A record is reviewed by a second person (G§43): who wrote or did it does not
+# also sign its review, nor the other way round.
+REVIEW_OF = {"复核": ("编制", "操作")}
+
+
+def _check_signer(session: Session, obj, user, meaning: str) -> None:
+    others = set(REVIEW_OF.get(meaning, ()))
+    others |= {review for review, authored in REVIEW_OF.items() if meaning in authored}
+    newest = {sig.meaning: sig for sig in _signed(session, obj.__table__.name, [obj.id]).get(obj.id, [])}
+    clash = sorted(m for m in others if m in newest and newest[m].user_id == user.id)
+    if clash:
+        raise PermissionDenied(f"{user.display_name}已以「{clash[0]}」签署{describe(obj)}，「{meaning}」须由另一人签名")
+    declaration = ledger_for_model(type(obj))
+    field = (declaration.extra.get("signed_by", {}) if declaration is not None else {}).get(meaning)
+    wanted = getattr(obj, field) if field else None
+    if wanted is not None and user.person_id is not None and user.person_id != wanted:
+        from app.models import Person
+
+        named = session.get(Person, wanted)
+        label = declaration.field(field).label
+        raise PermissionDenied(f"「{meaning}」应由{label}{named.name if named else ''}本人签名，"
+                               f"{user.display_name}不是{describe(obj)}的{label}")
 
 
 def save_specimen(session: Session, username: str, password: str, strokes: str) -> SignatureSpecimen:

@@ -11,6 +11,7 @@ write once the screen shows its result."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGroupBox, QLabel, QLineEdit, QPushButton, QTabWidget, QVBoxLayout
@@ -22,6 +23,7 @@ from app.models import CCPReading, CriticalControlPoint, MaterialLot, ProductBat
 from app.services import batch_view, production
 from app.services.common import now
 
+from .batch_quality import QualitySection
 from .batch_sections import CCPSection, CompletionSection, FeedingSection, RecordsSection
 from .context import AppContext
 from .dialogs import Dialogs
@@ -51,11 +53,13 @@ class BatchWorkbench(WorkflowScreen):
         self.ccp = CCPSection(self)
         self.records = RecordsSection(self)
         self.completion = CompletionSection(self)
+        self.quality = QualitySection(self)
         self.tabs = QTabWidget()
         self.tabs.addTab(self.feeding, tr("Feeding materials"))
         self.tabs.addTab(self.ccp, tr("CCP readings"))
         self.tabs.addTab(self.records, tr("Processing records"))
         self.tabs.addTab(self.completion, tr("Batch completion"))
+        self.tabs.addTab(self.quality, tr("Inspections and retained samples"))
         self.tabs.setEnabled(False)
 
         layout = QVBoxLayout(self)
@@ -127,7 +131,7 @@ class BatchWorkbench(WorkflowScreen):
             self.header.setText(tr("Choose a batch above or start a new one."))
             return
         self.header.setText(self._header(detail))
-        for section in (self.feeding, self.ccp, self.records, self.completion):
+        for section in (self.feeding, self.ccp, self.records, self.completion, self.quality):
             section.show_detail(detail, data)
 
     def _header(self, d: batch_view.BatchDetail) -> str:
@@ -142,6 +146,8 @@ class BatchWorkbench(WorkflowScreen):
         if d.team:
             parts.append(f"{label_of('product_batch', 'team')} {d.team}")
         text = "　·　".join(parts)
+        if d.hold:
+            text += f"<br><span style='color:#b3261e'><b>{html.escape(d.hold)}</b></span>"
         if d.open_deviations:
             text += "<br><span style='color:#b3261e'><b>" + tr(
                 "{count} CCP deviation(s) without corrective action: release is blocked.", count=d.open_deviations

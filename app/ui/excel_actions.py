@@ -112,7 +112,7 @@ class LedgerExcel(QWidget):
 
     def __init__(self, page, parent: QWidget | None = None):
         super().__init__(parent)
-        from app.services.entry import creatable
+        from app.services.entry import plain_form
 
         self.page = page
         self.ctx: AppContext = page.ctx
@@ -132,7 +132,7 @@ class LedgerExcel(QWidget):
         self.template_action.setObjectName("exportTemplate")
         self.import_action = menu.addAction(tr("Import from Excel…"), self.import_file)
         self.import_action.setObjectName("importExcel")
-        if not creatable(self.ledger.key):
+        if not plain_form(self.ledger.key):
             for action in (self.template_action, self.import_action):
                 action.setEnabled(False)
         # What the role may not do is not offered; the services refuse it anyway.

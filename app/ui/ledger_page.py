@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 from app import clock
 from app.i18n import tr
 from app.ledgers import Field, Ledger
-from app.services.entry import creatable, refusal
+from app.services.entry import ENTRY_SCREENS, creatable, refusal
 from app.services.record_view import MARKERS
 
 from .context import AppContext
@@ -230,6 +230,12 @@ class LedgerPage(QWidget):
             self.open_record(self.model.record_id(index.row()))
 
     def new_record(self) -> None:
+        if self.ledger.key in ENTRY_SCREENS:  # saved together with rows of another ledger: its own window
+            from .inspection_screen import InspectionDialog
+
+            dialog = InspectionDialog.open(self.ctx, parent=self)
+            dialog.saved.connect(self.show_saved)
+            return
         self.open_record(None)
 
     def open_record(self, record_id: int | None) -> None:

@@ -290,9 +290,22 @@ class RecordDialog(QDialog):
         self.close_button.clicked.connect(self.close)
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
+        if self.ledger.key == "incoming_inspection" and self.record_id is not None:
+            # G§35: the factory's own inspection of this delivery.
+            self.inspect_button = QPushButton(tr("Incoming inspection…"))
+            self.inspect_button.setObjectName("inspectReceipt")
+            self.inspect_button.setAutoDefault(False)
+            self.inspect_button.clicked.connect(self.open_inspection)
+            self.ctx.offer(self.inspect_button, "enter", "inspection")
+            row.addWidget(self.inspect_button)
         for button in (self.amend_button, self.cancel_amend_button, self.save_button, self.close_button):
             row.addWidget(button)
         return row
+
+    def open_inspection(self):
+        from .inspection_screen import InspectionDialog
+
+        return InspectionDialog.open(self.ctx, "incoming", receipt_id=self.record_id, parent=self.parentWidget())
 
     def _title(self) -> str:
         if self.record_id is None:
@@ -322,7 +335,7 @@ class RecordDialog(QDialog):
     def _update_mode(self) -> None:
         may_enter = self.ctx.may("enter", self.ledger.key)
         if self.record_id is None:
-            editable, can_amend = entry.creatable(self.ledger.key) and may_enter, False
+            editable, can_amend = entry.plain_form(self.ledger.key) and may_enter, False
         elif self.locked:
             editable, can_amend = self._amending, not self._amending and self.ctx.may("amend")
         else:
@@ -338,7 +351,7 @@ class RecordDialog(QDialog):
     def _update_banner(self) -> None:
         snapshot = self.snapshot
         if snapshot is None:
-            text = None if entry.creatable(self.ledger.key) else entry.refusal(self.ledger.key)
+            text = None if entry.plain_form(self.ledger.key) else entry.refusal(self.ledger.key)
         elif self._amending:
             text = tr("Amending: correct the wrong fields, then save and give the reason. The original values are kept.")
         elif snapshot.sealed_in:

@@ -5,27 +5,24 @@ desk's methods, the same ones tests call."""
 
 from __future__ import annotations
 
+import shiboken6
 from PySide6.QtCore import QDateTime, Qt
 from PySide6.QtWidgets import (
     QCheckBox,
-    QComboBox,
     QCompleter,
     QFormLayout,
     QGroupBox,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from app.i18n import lazy, tr
-from app.ledgers import ledger
 from app.services.release_view import CommodityDetail, DeskData
 
+from .inspection_widgets import ItemsTable, LabelCheck
 from .workflow_kit import (
     ErrorLabel,
     IdCombo,
@@ -41,7 +38,8 @@ from .workflow_kit import (
     selected_key,
 )
 
-# Release checks most factories make on every lot (G§40); the user edits them.
+# Release checks most factories make on every lot (G§40), offered when the
+# product has no release items in its standard yet; the user edits them.
 DEFAULT_ITEMS = (
     (lazy("Release check: sensory"), lazy("As the product standard requires")),
     (lazy("Release check: net content"), lazy("JJF 1070: average not below the declared content")),
@@ -136,25 +134,22 @@ class PackPanel(QGroupBox):
 
 
 class InspectionPanel(QWidget):
-    COLUMNS = ("item", "method", "requirement", "result")
+    """The release inspection of the lot shown, with its label check (G§40):
+    the items of the product's release standard, judged as the results are
+    typed; the whole inspection window (sampling slip, retained sample) one
+    click away. Both share the widgets of ``inspection_widgets``."""
 
     def __init__(self, desk):
         super().__init__()
         self.desk = desk
-        items = ledger("inspection_item")
-        self.items = QTableWidget(0, 5)
-        self.items.setHorizontalHeaderLabels([items.field(n).label for n in (*self.COLUMNS, "verdict")])
-        self.items.verticalHeader().setVisible(False)
-        self.items.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.items.setFixedHeight(150)
-        for item, requirement in DEFAULT_ITEMS:
-            self.add_item(str(item), "", str(requirement))
+        self.items = ItemsTable(rows_shown=3)
         self.sample_quantity = QLineEdit()
         self.inspector = IdCombo()
         self.reviewer = IdCombo()
-        self.label_ok = QCheckBox(label_of("inspection", "label_check_passed"))
-        self.label_notes = QLineEdit()
+        self.label = LabelCheck()
         self.button = action_button(tr("Submit release inspection"), self._submit)
+        self.window_button = action_button(tr("Full inspection form (sampling slip, retained sample)…"),
+                                           self.open_window)
         self.error = ErrorLabel()
         self.reports = make_table([label_of("inspection", "report_no"), label_of("inspection", "sampled_at"),
                                    label_of("inspection", "conclusion"), label_of("inspection", "label_check_passed")])
@@ -162,57 +157,56 @@ class InspectionPanel(QWidget):
         form.addRow(label_of("inspection", "sample_quantity"), self.sample_quantity)
         form.addRow(label_of("inspection", "inspector_id"), row(self.inspector, label_of("inspection", "reviewer_id"),
                                                                  self.reviewer))
-        form.addRow("", self.label_ok)
-        form.addRow(label_of("inspection", "label_check_notes"), self.label_notes)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.items)
+        layout.addWidget(self.items, 2)
         layout.addLayout(row(action_button(tr("Add item"), lambda: self.add_item()),
-                             action_button(tr("Remove item"), self._remove_item)))
+                             action_button(tr("Remove item"), self.items.remove_selected)))
+        layout.addWidget(self.label)
         layout.addLayout(form)
-        layout.addLayout(row(self.button))
+        layout.addLayout(row(self.button, self.window_button))
         layout.addWidget(self.error)
         layout.addWidget(self.reports, 1)
+        self._shown: int | None = None
 
     def add_item(self, item: str = "", method: str = "", requirement: str = "", result: str = "") -> None:
-        r = self.items.rowCount()
-        self.items.insertRow(r)
-        for c, text in enumerate((item, method, requirement, result)):
-            self.items.setItem(r, c, QTableWidgetItem(text))
-        verdict = QComboBox()
-        for code, label in ledger("inspection_item").field("verdict").choices.items():
-            verdict.addItem(label, code)
-        self.items.setCellWidget(r, 4, verdict)
-
-    def _remove_item(self) -> None:
-        if self.items.currentRow() >= 0:
-            self.items.removeRow(self.items.currentRow())
+        self.items.add_item(item, method, requirement, result)
 
     def rows(self, *, fill_result: str | None = None, verdict: str | None = None) -> list[dict]:
         """The items as the service takes them; ``fill_result``/``verdict`` fill in for a quick pass."""
-        found = []
-        for r in range(self.items.rowCount()):
-            values = {name: (self.items.item(r, c).text().strip() if self.items.item(r, c) else "")
-                      for c, name in enumerate(self.COLUMNS)}
-            if not any(values.values()):
-                continue
-            if fill_result and not values["result"]:
-                values["result"] = fill_result
-            values["verdict"] = verdict or self.items.cellWidget(r, 4).currentData()
-            found.append({k: v or None for k, v in values.items()})
-        return found
+        return self.items.rows(fill_result=fill_result, verdict=verdict)
 
     def show_data(self, data: DeskData, detail: CommodityDetail | None) -> None:
         self.inspector.set_people(data.people, posts=("inspection",))
         self.reviewer.set_people(data.people, posts=("quality",))
         fill_table(self.reports, [list(i) for i in detail.inspections] if detail else [])
         self.setEnabled(detail is not None and detail.status == "packed")
+        shown = detail.id if detail else None
+        if shown != self._shown:  # another lot: start from its product's release items
+            self._shown = shown
+            self.items.set_standards(detail.release_items if detail else ())
+            if detail is not None and not detail.release_items:
+                for item, requirement in DEFAULT_ITEMS:
+                    self.add_item(str(item), "", str(requirement))
+            if detail is not None and detail.label is not None:
+                self.label.set_rules(detail.label)
+            self.label.set_all(False)
 
     def _submit(self) -> None:
+        passed, notes = self.label.result()
         self.desk.inspect_release(
-            None, items=self.rows(), label_passed=self.label_ok.isChecked(),
-            label_notes=self.label_notes.text().strip() or None,
+            None, items=self.rows(), label_passed=passed, label_notes=notes,
             sample_quantity=self.sample_quantity.text().strip() or None,
         )
+
+    def open_window(self):
+        """The inspection window for this lot; the desk shows the report once saved."""
+        from .inspection_screen import InspectionDialog
+
+        if self.desk.commodity_id is None:
+            return None
+        dialog = InspectionDialog.open(self.desk.ctx, "release", commodity_id=self.desk.commodity_id, parent=self.desk)
+        dialog.saved.connect(lambda _report_id: shiboken6.isValid(self.desk) and self.desk.reload())
+        return dialog
 
 
 class DeliveryPanel(QWidget):

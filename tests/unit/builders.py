@@ -27,6 +27,7 @@ def gtin13(body12: str) -> str:
 @dataclass
 class Plant:
     person: Person
+    reviewer: Person
     supplier: Supplier
     licence_id: int
     soy: Material
@@ -47,6 +48,7 @@ def plant(session) -> Plant:
         licence_no="SC11131011500017", fonds_code="0001",
     ))
     person = common.create(session, "person", dict(employee_no="E001", name="王质检", post="inspection"))
+    reviewer = common.create(session, "person", dict(employee_no="Q001", name="李复核", post="quality"))
     soy = common.create(session, "material", dict(code="M001", name="非转基因大豆", category="raw", unit="kg", is_bulk=True))
     sugar = common.create(session, "material", dict(code="M002", name="白砂糖", category="raw", unit="kg"))
     additive = common.create(session, "material", dict(code="M003", name="葡萄糖酸-δ-内酯", category="additive", unit="kg"))
@@ -64,7 +66,7 @@ def plant(session) -> Plant:
     boil = common.create(session, "ccp", dict(product_id=base.id, name="煮浆", controlled_item="煮浆温度", parameter="温度", lower_limit="95", upper_limit="105", unit="℃"))
     customer = common.create(session, "customer", dict(name="联华超市浦东店", address="上海市浦东新区", phone="021-50000000"))
     store = common.create(session, "warehouse", dict(code="W2", name="成品冷库", kind="finished", storage_condition="chilled"))
-    return Plant(person, supplier, licence.id, soy, sugar, additive, base, milk, bottle, boil, customer, store)
+    return Plant(person, reviewer, supplier, licence.id, soy, sugar, additive, base, milk, bottle, boil, customer, store)
 
 
 def receipt_values(p: Plant, material: Material, **overrides) -> dict:
@@ -115,7 +117,7 @@ def released_commodity(session, p: Plant, soy_lot, units=100):
 def release_inspection(session, p: Plant, commodity, *, verdict="pass", label_ok=True):
     return quality.inspect(session, dict(
         kind="release", commodity_batch_id=commodity.id, sampled_at="2026-11-19 12:00",
-        label_check_passed=label_ok, inspector_id=p.person.id,
+        label_check_passed=label_ok, inspector_id=p.person.id, reviewer_id=p.reviewer.id,
     ), [dict(item="菌落总数", method="GB 4789.2", requirement="≤ 30000 CFU/mL", result="1200", verdict=verdict)])
 
 

@@ -27,7 +27,7 @@ EXPECTED_KEYS = {
     "enterprise", "supplier", "supplier_material", "supplier_document", "supplier_document_material",
     "platform_check", "supplier_evaluation", "supplier_status_change", "material", "product", "product_spec", "formula_item",
     "process_step", "ccp", "person", "training_record", "duty_record", "production_line", "warehouse",
-    "equipment", "customer",
+    "equipment", "customer", "inspection_standard",
     # R2 and R3
     "incoming_inspection", "material_lot", "stock_movement", "product_batch", "feeding", "ccp_reading",
     "process_record", "cleaning_record", "sterilisation_record", "intermediate_storage",

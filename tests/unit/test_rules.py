@@ -211,6 +211,7 @@ def test_inspection_conclusion_must_match_items(session):
     base = base_batch(session, p, lot(session, p, p.soy))
     error = refused(session, quality.inspect, session, dict(
         kind="semi_finished", batch_id=base.id, sampled_at="2026-11-18 15:00", conclusion="pass", inspector_id=p.person.id,
+        reviewer_id=p.reviewer.id,
     ), [dict(item="蛋白质", result="2.1 g/100mL", verdict="fail")])
     assert "蛋白质" in error.message and error.errors[0].field == "conclusion"
 

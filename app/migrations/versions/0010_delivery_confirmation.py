@@ -3,6 +3,10 @@
 Revision ID: 0010
 Revises: 0004
 Create Date: 2026-11-30
+
+The new columns are empty on every sale kept so far, and a model's
+``added_columns`` are hashed only when they hold a value (audit.added_later):
+old sales still match their audit entries and their signatures.
 """
 from alembic import op
 import sqlalchemy as sa
@@ -18,9 +22,6 @@ def upgrade() -> None:
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.add_column(sa.Column('confirmed_on', sa.Date(), nullable=True))
         batch_op.add_column(sa.Column('confirmed_by', sa.String(length=40), nullable=True))
-    from app.services.audit import record_new_columns
-
-    record_new_columns(op.get_bind(), 'delivery', '数据库结构升级：出厂销售记录新增「确认日期」「购货方签收人」栏目')
 
 
 def downgrade() -> None:

@@ -17,7 +17,7 @@ from app.models import (
     CriticalControlPoint, Customer, Equipment, Material, Person, Product, ProductionLine, ProductSpec, Supplier,
     Warehouse,
 )
-from app.services import suppliers
+from app.services import quality, suppliers
 from app.services.common import create
 
 from . import data
@@ -65,6 +65,7 @@ def build(session: Session, clock: Clock, rng: Random, anchor: dt.date) -> Facto
     _materials(session, factory)
     _suppliers(session, factory, clock, rng, anchor)
     _products(session, factory)
+    _standards(session, factory)
     _customers(session, factory)
     return factory
 
@@ -209,6 +210,45 @@ def _products(session: Session, factory: Factory) -> None:
             })
             for seq, name, item, parameter, lower, upper, unit, frequency, action, _normal in data.CCPS[code]
         ]
+
+
+def _standards(session: Session, factory: Factory) -> None:
+    """The test items each product and material is inspected for (检验项目标准)."""
+    for (kind, code), rows in data.STANDARDS.items():
+        subject = ({"product_id": factory.products[code].id} if code in factory.products
+                   else {"material_id": factory.materials[code].id})
+        for seq, (item, method, requirement, low, high, unit, expected, basis, _normal) in enumerate(rows, start=1):
+            quality.add_standard(session, dict(
+                subject, kind=kind, seq=seq, item=item, method=method, requirement=requirement, limit_min=low,
+                limit_max=high, unit=unit, expected=expected, basis=basis,
+            ))
+
+
+def test_items(session: Session, factory: Factory, kind: str, code: str, rng: Random,
+               results: dict[str, str] | None = None) -> list[dict]:
+    """The items of a demo inspection, prefilled from the standards as the entry
+    screen does, with results drawn from their usual range (``results`` overrides
+    by item name). Items without a checkable limit are judged conforming by the
+    inspector; the others are judged by the service."""
+    subject = ({"product_id": factory.products[code].id} if code in factory.products
+               else {"material_id": factory.materials[code].id})
+    normal = {row[0]: row[-1] for row in data.STANDARDS[(kind, code)]}
+    items = []
+    for standard in quality.standards_for(session, kind, **subject):
+        drawn = _draw(normal[standard.item], standard.limit.unit, rng)  # drawn even when overridden: the story's
+        result = (results or {}).get(standard.item) or drawn  # random numbers stay where they were
+        items.append(dict(standard.as_item(), result=result,
+                          verdict=None if standard.limit.checkable else "pass"))
+    return items
+
+
+def _draw(normal, unit: str | None, rng: Random) -> str:
+    if not isinstance(normal, tuple):
+        return normal
+    low, high = normal
+    decimals = max(len(str(v).partition(".")[2]) for v in (low, high))
+    value = f"{rng.uniform(low, high):.{decimals}f}"
+    return f"{value} {unit}" if unit else value
 
 
 def _customers(session: Session, factory: Factory) -> None:

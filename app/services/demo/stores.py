@@ -20,7 +20,7 @@ from app.services.common import create
 
 from . import data
 from .clock import Clock
-from .masterdata import Factory
+from .masterdata import Factory, test_items
 
 # 花椒 bought cheaply near the end of its shelf life: the near-expiry story (G§19).
 NEAR_EXPIRY = ("M104", 296)
@@ -109,18 +109,11 @@ class Stores:
         return lot
 
     def _inspect_soybeans(self, receipt, arrival: dt.datetime, inspector, moisture: str | None) -> None:
-        items = []
-        for item, method, requirement, result in data.ITEMS[("incoming", "M101")]:
-            if isinstance(result, tuple):
-                low, high, unit = result
-                result = f"{self.rng.uniform(low, high):.1f}{unit}"
-            verdict = "pass"
-            if item == "水分" and moisture:
-                result, verdict = moisture, "fail"
-            items.append({"item": item, "method": method, "requirement": requirement, "result": result,
-                          "verdict": verdict})
+        items = test_items(self.session, self.factory, "incoming", "M101", self.rng,
+                           {"水分": moisture} if moisture else None)
+        sampled = self.clock.set(arrival + dt.timedelta(minutes=20))
         quality.inspect(self.session, {
-            "kind": "incoming", "receipt_id": receipt.id, "sampled_at": arrival + dt.timedelta(minutes=20),
+            "kind": "incoming", "receipt_id": receipt.id, "sampled_at": sampled,
             "sample_quantity": "2 kg", "sampling_method": "GB/T 5491-1985 四分法",
             "sample_base": f"{text(receipt.quantity)} kg",
             "inspector_id": inspector.id, "reviewer_id": self.factory.person("quality_manager").id,

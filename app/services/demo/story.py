@@ -18,7 +18,7 @@ from app.services import distribution, production, quality
 
 from . import data, safety
 from .clock import Clock
-from .masterdata import Factory
+from .masterdata import Factory, test_items
 from .stores import Stores, q, text
 
 BASE_DAYS = (0, 3)  # Monday, Thursday: 豆浆基料 ×2 → 原味豆浆 + 内酯豆腐
@@ -28,6 +28,7 @@ RECALL_WEEKS = 6  # the recall: a 五香豆腐干 batch about six weeks before t
 # Who buys what: spec -> customer kinds (S supermarket, C canteen, R restaurant).
 BUYERS = {"250 mL/瓶": "S", "1 L/瓶": "SCR", "400 g/盒": "SCR", "200 g/袋": "S", "2.5 kg/袋（餐饮装）": "CR"}
 VEHICLES = ("沪DK3721", "沪BE6958", "沪EF0532")
+WATER_SEED = 5749  # GB 5749
 SAMPLE_PLACES = {"DJ": "留样室冷藏柜 A-1", "NZ": "留样室冷藏柜 A-2", "DG": "留样室冷藏柜 A-3"}
 
 
@@ -43,6 +44,8 @@ class Story:
         self.deviation_day = self._first(BASE_DAYS, clock.end - dt.timedelta(weeks=DEVIATION_WEEKS))
         self.recall_day = self._first(DRIED_DAYS, clock.end - dt.timedelta(weeks=RECALL_WEEKS))
         self.confirmations = 0
+        # Water tests draw from their own numbers, so the rest of the story stays as it was.
+        self.water_rng = Random(WATER_SEED)
 
     def _first(self, weekdays, after: dt.date) -> dt.date:
         day = after
@@ -61,6 +64,8 @@ class Story:
                 filed.add((previous.year, previous.month))
             safety.daily(self.session, self.factory, self.clock, self.rng, day, due.get(day, set()))
             self.stores.check_expiry(day)
+            if day <= self.clock.end and day.weekday() == 0 and day.day <= 7:
+                self.water(day)
             if day <= self.clock.end:
                 self.produce(day)
             for event in self.events.pop(day, []):
@@ -119,13 +124,7 @@ class Story:
         production.complete_batch(self.session, batch, output, self.fed(batch) - output, finished_at=at)
 
     def inspect(self, kind: str, code: str, at: dt.datetime, *, batch=None, commodity=None, **extra):
-        items = []
-        for item, method, requirement, result in data.ITEMS[(kind, code)]:
-            if isinstance(result, tuple):
-                low, high, unit = result
-                result = f"{self.rng.uniform(low, high):.1f} {unit}"
-            items.append({"item": item, "method": method, "requirement": requirement, "result": result,
-                          "verdict": "pass"})
+        items = test_items(self.session, self.factory, kind, code, self.rng)
         self.clock.set(at)
         values = {
             "kind": kind, "batch_id": batch.id if batch else None,
@@ -134,6 +133,18 @@ class Story:
             "reviewer_id": self.factory.person("quality_manager").id, **extra,
         }
         return quality.inspect(self.session, values, items)
+
+    def water(self, day: dt.date) -> None:
+        """G§37: the monthly laboratory test of production water against GB 5749,
+        filed in the month's safety-management archive."""
+        rng = self.water_rng
+        at = self.clock.on(day, 7, 30)
+        quality.inspect(self.session, {
+            "kind": "water", "material_id": self.factory.materials["M206"].id, "sampled_at": at,
+            "sampling_place": rng.choice(data.WATER_PLACES), "sample_quantity": "500 mL × 2（无菌瓶、普通瓶各 1）",
+            "sampling_method": "GB/T 5750.2-2023 水样的采集与保存", "inspector_id": rng.choice(self.factory.crew("inspectors")).id,
+            "reviewer_id": self.factory.person("quality_manager").id,
+        }, test_items(self.session, self.factory, "water", "M206", rng))
 
     def base(self, day: dt.date, slot: int) -> ProductBatch:
         """豆浆基料 (semi-finished): soybeans, water and defoamer, cooked ≥ 95 ℃."""
@@ -230,6 +241,7 @@ class Story:
         self.ccp(batch, "DG", at + dt.timedelta(minutes=50), crew[0], index=0)
         self.inspect("in_process", "DG", at + dt.timedelta(hours=4), batch=batch, sample_quantity="3 块",
                      process_step="卤煮", sampling_method="卤煮锅随机取样",
+                     control_measures="盐分超出范围时调整卤汁浓度或卤煮时间，复测合格后方可出锅",
                      proficiency_evidence="快速盐度计经上海市计量测试技术研究院校准（在有效期内）；每月与 GB 5009.44 化学法比对，偏差≤0.1%")
         sterilise = at + dt.timedelta(hours=6)
         self.ccp(batch, "DG", sterilise + dt.timedelta(minutes=20), crew[0], index=1)
@@ -293,7 +305,8 @@ class Story:
 
     def release(self, commodity: CommodityBatch, at: dt.datetime) -> None:
         """G§40: the release inspection with the label check, then release by the quality manager."""
-        self.inspect("release", None, at, commodity=commodity, sample_quantity="3 件", sampling_method="随机抽样",
+        self.inspect("release", commodity.spec.product.code, at, commodity=commodity, sample_quantity="3 件",
+                     sampling_method="随机抽样",
                      label_check_passed=True,
                      label_check_notes="标签内容符合 GB 7718-2011、GB 28050-2011；生产日期、批号喷码清晰，与商品批次一致")
         manager = self.factory.person("quality_manager")
