@@ -157,13 +157,13 @@ def _enforce(session: Session, _flush_context, _instances) -> None:
         if actor and getattr(obj, "created_by", actor) in (None, "system"):
             obj.created_by = actor
     allowed = amending(session)
+    _refuse_changes_to_sealed(session, allowed)  # the strongest lock speaks first
     for obj in session.dirty:
         if id(obj) in allowed or not _changed_content(obj):
             continue
         why = lock_of(session, obj)
         if why:
             raise RecordLocked(f"{describe(obj)}{why}，不能直接修改；请使用“更正”并说明理由")
-    _refuse_changes_to_sealed(session, allowed)
     for obj in session.deleted:
         _refuse_early_delete(session, obj)  # the archive's retention speaks first (G§49)
         why = lock_of(session, obj)

@@ -155,14 +155,13 @@ def test_commodity_checklist_release_delivery_and_the_cited_archive(session, fac
     found = texts(session, archive)
     assert "出厂检验" not in found and "尚未放行" not in found and "尚有 100 件未交付" in found
     first = distribution.deliver(session, commodity, p.customer, 60, dict(sale_date="2026-11-20", clerk_id=p.person.id))
-    distribution.deliver(session, commodity, p.customer, 40, dict(
-        sale_date="2026-11-20", clerk_id=p.person.id, confirmed=True, confirmation_no="QS-2"))
+    second = distribution.deliver(session, commodity, p.customer, 40, dict(sale_date="2026-11-20", clerk_id=p.person.id))
+    distribution.confirm_delivery(session, second, "QS-2", "2026-11-20", "李收货")
     found = sealing.checklist(session, archive)
     assert not any("未交付" in b.text for b in found)
     unconfirmed = next(b for b in found if "交付确认" in b.text)
     assert (unconfirmed.ledger, unconfirmed.row_id) == ("delivery", first.id)
-    first.confirmed, first.confirmation_no = True, "QS-1"  # bookkeeping kept current after submission
-    session.flush()
+    distribution.confirm_delivery(session, first, "QS-1", "2026-11-20", "李收货")
     # The cited product archive: inspection, retained sample, signatures.
     milk = commodity.product_batch
     quality.inspect(session, dict(kind="finished", batch_id=milk.id, sampled_at="2026-11-19 10:00",
