@@ -42,6 +42,8 @@ class Actor:
 
 def system(name: str = SYSTEM_NAME) -> Actor:
     """The system account, under the name its records will carry (命令行, 演示数据, 计划任务…)."""
+    if not isinstance(name, str):
+        raise TypeError(f"the system account's name must be text, not {name!r}")
     return Actor(name or SYSTEM_NAME)
 
 

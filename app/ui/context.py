@@ -73,14 +73,15 @@ class AppContext:
         with self.sessions() as session:
             yield session
 
-    def write(self, fn: Callable[[Session], object], as_system: str | None = None) -> Callable:
+    def write(self, fn: Callable[[Session], object], as_system: str | bool | None = None) -> Callable:
         """Wrap a service call as a task: one transaction, committed or rolled back.
 
         The result must be plain data (ids, strings), never ORM objects.
         ``as_system`` runs it as the system account under that name (the demo
-        load, the first administrator).
+        load, the first administrator; True: the plain system name).
         """
-        sessions = self.sessions.as_actor(acting_.system(as_system)) if as_system else self.sessions
+        name = SYSTEM_NAME if as_system is True else as_system
+        sessions = self.sessions.as_actor(acting_.system(name)) if name else self.sessions
 
         def task(_progress):
             with sessions.begin() as session:

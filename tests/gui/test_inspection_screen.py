@@ -75,7 +75,8 @@ def first_day(ctx) -> dict:
                                                  valid_from="2022-01-01", valid_to="2028-06-30"), [soy.id])
         suppliers.record_platform_check(s, supplier, dict(platform="国家企业信用信息公示系统", checked_on="2026-11-01",
                                                           result="正常"))
-        suppliers.qualify(s, supplier, by="陈美琴")
+        suppliers.evaluate(s, supplier, dict(evaluated_on="2026-11-01", score="90", verdict="pass",
+                                             conclusion="资质齐全", evaluator="陈美琴"))
         milk = common.create(s, "product", dict(code="DJ", name="原味豆浆", kind="finished", shelf_life_days=7,
                                                 storage_condition="chilled"))
         bottle = common.create(s, "product_spec", dict(product_id=milk.id, spec="250 mL/瓶", net_content="0.25"))

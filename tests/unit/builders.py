@@ -130,18 +130,20 @@ STAFF = {
     "qian": ("钱经理", ["quality_manager"]),
     "sun": ("孙技术", ["technician"]),
     "wang": ("王质检", ["inspector"]),
+    "fu": ("李复核", ["inspector"]),
     "li": ("李操作", ["operator"]),
 }
-SIGNERS = {"操作": "li", "编制": "wang", "复核": "wang", "审核": "sun", "批准": "qian"}
+# 复核 is a second person's (an inspection's by the reviewer it names).
+SIGNERS = {"操作": "li", "编制": "wang", "复核": "fu", "审核": "sun", "批准": "qian"}
 
 
 def staff(session, p: Plant | None = None) -> dict:
-    """The users above (王质检 is the plant's inspector); username -> User."""
+    """The users above (王质检 is the plant's inspector, 李复核 its reviewer); username -> User."""
     from app.services import users
 
+    people = {"wang": p.person.id, "fu": p.reviewer.id} if p is not None else {}
     return {
-        name: users.create_user(session, name, shown, PASSWORD, roles,
-                                person_id=p.person.id if p is not None and name == "wang" else None)
+        name: users.create_user(session, name, shown, PASSWORD, roles, person_id=people.get(name))
         for name, (shown, roles) in STAFF.items()
     }
 

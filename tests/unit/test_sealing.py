@@ -132,7 +132,7 @@ def test_a_finished_batch_needs_its_inspection_and_retained_sample(session, fact
     found = texts(session, archive)
     assert "缺少成品检验报告（G§39）" in found and "缺少检验留样记录" in found
     quality.inspect(session, dict(kind="finished", batch_id=milk.id, sampled_at="2026-11-19 10:00",
-                                  inspector_id=p.person.id),
+                                  inspector_id=p.person.id, sample_base="200 瓶", sampling_method="随机抽样", sample_quantity="4 瓶", reviewer_id=p.reviewer.id),
                     [dict(item="蛋白质", method="GB 5009.5", requirement="≥ 2.0 g/100mL", result="2.6", verdict="pass")])
     quality.keep_sample(session, dict(batch_id=milk.id, name="原味豆浆", quantity="2", unit="瓶",
                                       production_date="2026-11-19", kept_on="2026-11-19", location="留样柜 A-1",
@@ -165,7 +165,7 @@ def test_commodity_checklist_release_delivery_and_the_cited_archive(session, fac
     # The cited product archive: inspection, retained sample, signatures.
     milk = commodity.product_batch
     quality.inspect(session, dict(kind="finished", batch_id=milk.id, sampled_at="2026-11-19 10:00",
-                                  inspector_id=p.person.id),
+                                  inspector_id=p.person.id, sample_base="200 瓶", sampling_method="随机抽样", sample_quantity="4 瓶", reviewer_id=p.reviewer.id),
                     [dict(item="蛋白质", method="GB 5009.5", requirement="≥ 2.0 g/100mL", result="2.6", verdict="pass")])
     quality.keep_sample(session, dict(batch_id=milk.id, name="原味豆浆", quantity="2", unit="瓶",
                                       production_date="2026-11-19", kept_on="2026-11-19", location="留样柜 A-1",
@@ -299,7 +299,7 @@ def test_a_failed_inspection_of_a_sealed_batch_goes_to_its_warning_archive(sessi
     act_as(session, people["qian"])
     sealing.seal(session, archive.id, other_username="sun", other_password=PASSWORD)
     report = quality.inspect(session, dict(kind="semi_finished", batch_id=batch.id, sampled_at="2026-11-20 16:00",
-                                           inspector_id=p.person.id),
+                                           inspector_id=p.person.id, sample_base="200 瓶", sampling_method="随机抽样", sample_quantity="4 瓶", reviewer_id=p.reviewer.id),
                              [dict(item="菌落总数", result="9E5", verdict="fail")])
     warning = session.scalar(select(Archive).where(Archive.kind == "warning", Archive.product_batch_id == batch.id))
     assert warning.cites_archive_id == archive.id
@@ -317,7 +317,7 @@ def test_the_product_volume_lists_every_lot_with_its_supplier_lot_and_receipt(se
     sugar = lot(session, p, p.sugar, supplier_lot="TG-5501", certificate_no=None, certificate_kind=None,
                 own_test_summary="水分 0.04 %，合格（见进货检验报告）")
     own = quality.inspect(session, dict(kind="incoming", receipt_id=sugar.receipt_id, sampled_at="2026-11-10 14:00",
-                                        inspector_id=p.person.id),
+                                        inspector_id=p.person.id, sample_base="200 瓶", sampling_method="随机抽样", sample_quantity="4 瓶", reviewer_id=p.reviewer.id),
                           [dict(item="水分", method="GB 5009.3", requirement="≤ 0.06 %", result="0.04", verdict="pass")])
     batch = production.start_batch(session, dict(product_id=p.base.id, production_date="2026-11-18"))
     for used, quantity in ((soy_1, "60"), (soy_2, "40"), (sugar, "5")):
