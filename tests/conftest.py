@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
-# Data folders and settings of a test run never touch the real ones.
+# Data folders and settings of a test run never touch the real ones. The whole
+# run lives in this one folder — pytest's tmp_path folders too (--basetemp,
+# below) — and it is removed when the run ends (FOODARCHIVE_KEEP_TEST_HOME=1
+# keeps it to look at), so nothing is left in the system's temporary folder.
 _HOME = tempfile.mkdtemp(prefix="foodarchive-test-home-")
 for _var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = _HOME if _var == "HOME" else os.path.join(_HOME, _var.lower())
@@ -33,6 +37,37 @@ import app.services  # noqa: E402,F401  (the audit and guard listeners)
 from app.services import acting  # noqa: E402
 
 PG_SERVER = os.environ.get("FOODARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+# Hypothesis keeps no example database in the checkout (.hypothesis/).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("foodarchive", database=None)
+_hypothesis_settings.load_profile("foodarchive")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if not config.option.basetemp:
+        config.option.basetemp = os.path.join(_HOME, "pytest")
+
+
+def pytest_unconfigure(config):
+    if not os.environ.get("FOODARCHIVE_KEEP_TEST_HOME"):
+        shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def print_font():
+    """Printing tests need a Chinese TrueType font; without one they fail
+    saying which (not with a message from deep inside a volume)."""
+    from app.errors import UserError
+    from app.reports import fonts
+
+    try:
+        return fonts.register()
+    except UserError:
+        pytest.fail("the printing tests need a Chinese TrueType font, such as WenQuanYi Micro Hei: "
+                    "sudo apt install fonts-wqy-microhei (Windows: SimSun, which comes with the system)", pytrace=False)
 
 
 def _postgres_database():

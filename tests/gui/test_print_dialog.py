@@ -14,6 +14,9 @@ from sqlalchemy import text
 from app.ui.dialogs import Dialogs
 from app.ui.print_dialog import BatchPrintDialog, PrintDialog
 
+# Printing needs a Chinese TrueType font: without one, say which (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("print_font")
+
 WAIT = 60000
 
 

@@ -23,6 +23,9 @@ from app.services import acting, archives, common, signature_ink, signatures, us
 
 from .builders import lot, plant, released_commodity
 
+# Printing needs a Chinese TrueType font: without one, say which (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("print_font")
+
 PASSWORD = "correct-horse-9"
 ROW = re.compile(r"^\s*(\d+)\s+.*?(\d{8})\s+(\d+(?:-\d+)?)\s+(\d+)\b")
 
