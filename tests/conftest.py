@@ -51,6 +51,29 @@ def pytest_configure(config):
         config.option.basetemp = os.path.join(_HOME, "pytest")
 
 
+def pytest_report_header(config):
+    """Say at the top what the run will use, so a half-equipped machine is
+    seen at once: without the font the printing tests fail, without the
+    server the PostgreSQL half of the service tests is skipped."""
+    from app.errors import UserError
+    from app.reports import fonts
+
+    try:
+        font = f"print font: {fonts.register()}"
+    except UserError:
+        font = "print font: NONE - the printing tests will fail (sudo apt install fonts-wqy-microhei)"
+    probe = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+    try:
+        with probe.connect():
+            server = f"PostgreSQL: {probe.url.render_as_string(hide_password=True)} (the service tests run on it too)"
+    except Exception:  # noqa: BLE001 — any failure means no usable server
+        server = (f"PostgreSQL: {probe.url.render_as_string(hide_password=True)} NOT REACHABLE - the PostgreSQL "
+                  "cases will be skipped (a failure with CI=true); set FOODARCHIVE_TEST_PG, see README.md")
+    finally:
+        probe.dispose()
+    return [font, server]
+
+
 def pytest_unconfigure(config):
     if not os.environ.get("FOODARCHIVE_KEEP_TEST_HOME"):
         shutil.rmtree(_HOME, ignore_errors=True)

@@ -149,10 +149,23 @@ def offer_demo(ctx: AppContext, parent) -> None:
             return
     if not Dialogs.confirm(parent, tr("Empty database"), tr("The database is empty. Load the demo factory to look around?")):
         return
+    from app.services import acting
+
     dialog = QProgressDialog(tr("Loading the demo factory…"), "", 0, 0, parent)
     dialog.setCancelButton(None)
     dialog.setMinimumDuration(0)
     dialog.show()
+    # The demo factory is loaded by the system account, not by the user who logged in.
+    sessions = ctx.sessions.as_actor(acting.system(demo.ACTOR))
+
+    def load(progress):
+        with sessions.begin() as session:
+            return demo.load(session, progress.report)
+
+    def moved(done: int, total: int, text: str) -> None:
+        dialog.setMaximum(total)
+        dialog.setValue(min(done, total - 1))  # the last step is the commit, after the story
+        dialog.setLabelText(tr("Loading the demo factory…") + ("\n" + text if text else ""))
 
     def finished(_result=None):
         dialog.close()
@@ -161,8 +174,7 @@ def offer_demo(ctx: AppContext, parent) -> None:
         dialog.close()
         show_error(parent, error)
 
-    # The demo factory is loaded by the system account, not by the user who logged in.
-    ctx.runner.run(ctx.write(lambda session: demo.load(session), as_system=demo.ACTOR), finished, failed)
+    ctx.runner.run(load, finished, failed, moved)
 
 
 def smoke_check(app: QApplication, window, timeout_ms: int = 60000) -> int:

@@ -68,6 +68,6 @@ def show_error(parent: QWidget | None, error: BaseException) -> None:
     log.error("bug", exc_info=(type(error), error, error.__traceback__))
     from app import log as app_log
 
-    path = app_log.log_file()
+    path = app_log.setup()  # the file the traceback went to; None when the folder cannot be written
     Dialogs.crash(parent, tr("Something went wrong. Details were written to the log: {path}", path=path) if path
                   else tr("Something went wrong. The log folder cannot be written, so no details were kept."))
