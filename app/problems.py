@@ -53,6 +53,7 @@ _OS_REASONS = {
     errno.ENAMETOOLONG: "文件名太长",
     errno.EBUSY: "正被其他程序占用",
     errno.EIO: "磁盘读写出错",
+    errno.EPIPE: "输出的接收方已经关闭",
     errno.EMFILE: "同时打开的文件太多",
     errno.EINVAL: "名称无效（可能含有不允许的字符）",
     errno.EXDEV: "不能跨磁盘移动",

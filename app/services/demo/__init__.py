@@ -164,7 +164,7 @@ def examples(session: Session) -> Examples:
         select(MaterialLot.lot_no, Feeding.batch_id)
         .join(Feeding, Feeding.material_lot_id == MaterialLot.id)
         .join(Material, Material.id == MaterialLot.material_id)
-        .where(Material.category == "raw", Material.name.contains("大豆"))
+        .where(Material.name.endswith("大豆"))  # the soybeans (agricultural), not the soybean oil
     )
     fed = {batch_id: lot for lot, batch_id in session.execute(soybean)}
     lot = batch = commodity = archive = None
