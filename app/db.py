@@ -80,7 +80,7 @@ def upgrade(engine: Engine) -> Path | None:
         current = current_revision(connection)
     backup = None
     if current is not None and current != head_revision():
-        _refuse_unknown(current)
+        _refuse_unknown(current, engine)
         backup = backup_before_upgrade(engine, current)
     with engine.begin() as connection:
         config = alembic_config(connection)
@@ -95,16 +95,18 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _refuse_unknown(revision: str) -> None:
+def _refuse_unknown(revision: str, engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     from app.migrations import alembic_config
+    from app.problems import database_place
 
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config(None)).walk_revisions()}
     if revision not in known:
+        place = database_place(engine.url.render_as_string(hide_password=True))
         raise UserError(
-            f"数据库的结构版本 {revision} 是更新版本的程序写的，本程序（最新结构版本 {head_revision()}）"
-            "不能打开它；请安装最新版本的程序"
+            f"{place}的结构版本 {revision} 是更新版本的程序写的，本程序（最新结构版本 {head_revision()}）"
+            "不能打开它，也没有改动它。请安装最新版本的程序"
         )
 
 
@@ -187,7 +189,7 @@ def open_database(url: str, on_backup: Callable[[Path], None] | None = None, act
         message = problems.explain(exc, url)
         if message is None:
             raise
-        log.warning("cannot open %s: %s", url if path else problems.database_place(url), exc)
+        log.info("cannot open %s: %s", url if path else problems.database_place(url), exc)
         raise problems.DatabaseProblem(message) from exc
     if backup is not None and on_backup is not None:
         on_backup(backup)

@@ -121,7 +121,12 @@ def database_place(url: str | None) -> str:
     except Exception:  # noqa: BLE001 — an unreadable URL is still worth naming
         return f"数据库「{url}」"
     if parsed.get_backend_name() == "sqlite":
-        return f"数据库文件「{parsed.database or ':memory:'}」"
+        name = parsed.database or ":memory:"
+        if name.startswith("file:"):  # the URI form (file:///path?mode=ro): show the path
+            from urllib.parse import unquote, urlparse
+
+            name = unquote(urlparse(name).path) or name
+        return f"数据库文件「{name}」"
     server = f"{parsed.host or 'localhost'}:{parsed.port or 5432}"
     return f"数据库服务器 {server} 上的数据库「{parsed.database or ''}」"
 

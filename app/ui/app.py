@@ -262,6 +262,8 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
         return 1
     engine, sessions = opened
     ctx = AppContext(engine, sessions, TaskRunner(app))
+    shown: dict = {}  # the main window, once there is one: error dialogs sit on it
+    _install_crash_dialog(lambda: shown.get("window"))  # the login dialogs too
 
     from .login import log_in
 
@@ -277,7 +279,7 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
     if smoke:
         window.show()
         return smoke_check(app, window)
-    _install_crash_dialog(lambda: window)
+    shown["window"] = window
     window.show()
     for backup in backups:
         Dialogs.info(window, tr("Database upgraded"),

@@ -62,7 +62,7 @@ def show_error(parent: QWidget | None, error: BaseException) -> None:
         Dialogs.warn(parent, tr("Cannot do that"), error.message)
         return
     if message is not None:
-        log.warning("environment problem: %s", error)
+        log.info("environment problem: %s", error)
         Dialogs.warn(parent, tr("Problem with the computer"), message)
         return
     log.error("bug", exc_info=(type(error), error, error.__traceback__))

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import socket
 import sqlite3
+import sys
 
 import pytest
 
@@ -21,8 +22,10 @@ def said(monkeypatch):
     events: list[tuple] = []
     monkeypatch.setattr(Dialogs, "warn", classmethod(lambda cls, parent, title, text: events.append(("warn", title, text))))
     monkeypatch.setattr("app.ui.login.log_in", lambda ctx, parent=None: events.append(("login",)) or False)
-    # pytest-qt's own handler collects Qt's messages; the start must not replace it here.
+    # pytest-qt's own handler collects Qt's messages; the start must not replace it here,
+    # nor leave its crash dialog as the hook of later tests.
     monkeypatch.setattr(ui_app, "_route_qt_messages", lambda: None)
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)
     return events
 
 
