@@ -49,12 +49,11 @@ def _route_qt_messages() -> None:
         if kind == QtMsgType.QtFatalMsg:
             # Qt aborts next (exit 134) with an English text that blames the
             # installation; say what to check, and end with an ordinary code.
-            _say(tr("The window cannot start: Qt could not use the display ({reason}). On Linux, install the "
-                    "libraries Qt needs (see docs/troubleshooting.md: sudo apt install libegl1 libgl1 "
-                    "libxkbcommon-x11-0 libxcb-cursor0 …), or use the commands (foodarchive --help).",
-                    reason=message.splitlines()[0] if message else "?"))
+            _say("错误：" + tr("The window cannot start: Qt could not use the display. On Linux, install the "
+                              "libraries Qt needs (see docs/troubleshooting.md: sudo apt install libegl1 libgl1 "
+                              "libxkbcommon-x11-0 libxcb-cursor0 …), or use the commands (foodarchive --help)."))
             logging.shutdown()
-            os._exit(3)
+            os._exit(1)
 
     qInstallMessageHandler(handle)
 

@@ -416,3 +416,11 @@ def test_a_test_run_leaves_nothing_in_the_temporary_folder(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert list(scratch.iterdir()) == []
+
+
+def test_a_display_qt_cannot_use_is_a_message_not_an_abort(database):
+    env = dict(os.environ, QT_QPA_PLATFORM="no-such-platform")
+    result = run("--db", str(database), "gui", env=env)
+    assert result.returncode == 1, result.stderr  # not 134 (abort)
+    line = one_line_error(result.stderr)
+    assert "窗口无法启动" in line and "libxcb-cursor0" in line and "Reinstalling" not in line
