@@ -110,9 +110,8 @@ def cmd_trace(args) -> int:
 
 
 def cmd_export_json(args) -> int:
-    from app.services import transfer
-
     from app.files import output_file
+    from app.services import transfer
 
     output_file(args.file)
     engine, _ = _open(args)

@@ -10,7 +10,6 @@ import datetime as dt
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import select
