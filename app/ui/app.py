@@ -217,10 +217,11 @@ def check_fonts() -> bool:
     return False
 
 
-def open_or_explain(db: str | None, backups: list):
+def open_or_explain(db: str | None, backups: list, *, dialog: bool = True):
     """The engine and sessions, or None after a dialog saying why the database
     cannot be opened and what to do (a missing, corrupt, read-only, locked,
-    unreachable or newer database)."""
+    unreachable or newer database). Without ``dialog`` (the smoke check, which
+    nobody watches) only the line on standard error."""
     from app.problems import explain
 
     from app.db import check_writable
@@ -239,7 +240,8 @@ def open_or_explain(db: str | None, backups: list):
             message = tr("The database could not be opened because of an error in the program. Details: {where}.",
                          where=app_log.where())
         _say(f"错误：{message}")
-        Dialogs.warn(None, tr("Cannot open the database"), message)
+        if dialog:
+            Dialogs.warn(None, tr("Cannot open the database"), message)
         return None
 
 
@@ -256,7 +258,7 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
         if app_log.problem():
             Dialogs.warn(None, tr("No log file"), app_log.problem())
     backups: list = []
-    opened = open_or_explain(db, backups)
+    opened = open_or_explain(db, backups, dialog=not smoke)
     if opened is None:
         return 1
     engine, sessions = opened
