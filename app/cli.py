@@ -51,7 +51,12 @@ def cmd_gui(args) -> int:
         print("没有图形显示环境（DISPLAY），无法打开窗口；可以使用下列命令：", file=sys.stderr)
         build_parser().print_help()
         return 0
-    from app.ui.app import run
+    try:
+        from app.ui.app import run
+    except ImportError as exc:  # a system library Qt needs is missing
+        from app.problems import qt_missing
+
+        raise UserError(qt_missing(exc)) from exc
 
     return run(args.db, smoke=getattr(args, "smoke", False))
 

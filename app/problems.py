@@ -107,6 +107,26 @@ def file_problem(exc: OSError, path: str | os.PathLike | None = None, doing: str
     return f"{text}。{advice}" if advice else f"{text}。"
 
 
+# ------------------------------------------------------------------ the window
+
+# What Qt's window needs on Debian 12 / Ubuntu 24.04 beyond a minimal system
+# (README.md, "Needs", lists the same; tests/unit/test_readme.py compares).
+QT_PACKAGES = ("libegl1", "libgl1", "libglib2.0-0", "libfontconfig1", "libdbus-1-3", "libxkbcommon-x11-0",
+               "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
+               "libxcb-shape0", "libxcb-randr0")
+QT_APT = "sudo apt install " + " ".join(QT_PACKAGES)
+
+
+def qt_missing(exc: ImportError) -> str:
+    """Qt could not be loaded: on Linux nearly always a system library that
+    a minimal installation lacks (``libglib-2.0.so.0: cannot open …``)."""
+    text = str(exc)
+    library = text.split(":", 1)[0] if ".so" in text.split(":", 1)[0] else ""
+    what = f"缺少 Qt 需要的系统库 {library}" if library else "无法载入 Qt（PySide6）"
+    return (f"窗口无法启动：{what}。Debian/Ubuntu 上请安装：{QT_APT}（见 docs/troubleshooting.md）；"
+            "命令行仍可使用（foodarchive --help）。")
+
+
 # ---------------------------------------------------------------- databases
 
 

@@ -49,9 +49,11 @@ def _route_qt_messages() -> None:
         if kind == QtMsgType.QtFatalMsg:
             # Qt aborts next (exit 134) with an English text that blames the
             # installation; say what to check, and end with an ordinary code.
+            from app.problems import QT_APT
+
             _say("错误：" + tr("The window cannot start: Qt could not use the display. On Linux, install the "
-                              "libraries Qt needs (see docs/troubleshooting.md: sudo apt install libegl1 libgl1 "
-                              "libxkbcommon-x11-0 libxcb-cursor0 …), or use the commands (foodarchive --help)."))
+                              "libraries Qt needs: {command} (see docs/troubleshooting.md); or use the commands "
+                              "(foodarchive --help).", command=QT_APT))
             logging.shutdown()
             os._exit(1)
 
