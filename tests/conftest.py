@@ -14,6 +14,8 @@ _HOME = tempfile.mkdtemp(prefix="foodarchive-test-home-")
 for _var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = _HOME if _var == "HOME" else os.path.join(_HOME, _var.lower())
 os.environ.pop("FOODARCHIVE_DB", None)
+# Hypothesis keeps its examples and constants there too, not in .hypothesis/ of the checkout.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(_HOME, "hypothesis")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Platform credentials go to a test keyring in the test home, never the real one.
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.FileKeyring"
@@ -38,11 +40,6 @@ from app.services import acting  # noqa: E402
 
 PG_SERVER = os.environ.get("FOODARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
-# Hypothesis keeps no example database in the checkout (.hypothesis/).
-from hypothesis import settings as _hypothesis_settings  # noqa: E402
-
-_hypothesis_settings.register_profile("foodarchive", database=None)
-_hypothesis_settings.load_profile("foodarchive")
 
 
 @pytest.hookimpl(tryfirst=True)

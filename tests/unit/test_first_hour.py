@@ -14,6 +14,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -416,6 +417,10 @@ def test_a_test_run_leaves_nothing_in_the_temporary_folder(tmp_path):
     )
     assert result.returncode == 0, result.stdout[-2000:]
     assert list(scratch.iterdir()) == []
+
+
+def test_hypothesis_keeps_nothing_in_the_checkout():
+    assert os.environ["HYPOTHESIS_STORAGE_DIRECTORY"].startswith(tempfile.gettempdir())
 
 
 def test_a_display_qt_cannot_use_is_a_message_not_an_abort(database):
