@@ -18,18 +18,23 @@ from app.errors import UserError
 log = logging.getLogger("cli")
 
 
-def _open(args, actor: str = "命令行"):
+def _open(args, actor: str = "命令行", *, create: bool = False):
     """The engine, and sessions that act as the system account under ``actor``
-    (the name the records and the audit log will carry)."""
+    (the name the records and the audit log will carry).
+
+    Only the default database, and any database with ``create`` (``init``),
+    is made when missing; a database that cannot be opened raises a
+    ``DatabaseProblem`` saying why (app/db.py)."""
     from app.db import open_database
-    from app.paths import db_url_from
+    from app.paths import chosen_database
     from app.services import acting
 
     def told(backup) -> None:
         print(f"数据库已升级到新版本的结构；升级前的副本保存在：{backup}", file=sys.stderr)
 
-    url = db_url_from(args.db)
-    return open_database(url, on_backup=told, actor=acting.system(actor))
+    url, is_default = chosen_database(args.db)
+    args.database_url = url  # for the error boundary's messages
+    return open_database(url, on_backup=told, actor=acting.system(actor), create=create or is_default)
 
 
 def _has_display() -> bool:
@@ -41,28 +46,43 @@ def _has_display() -> bool:
 def cmd_gui(args) -> int:
     """Without a command: the desktop application."""
     if not _has_display():
-        cmd_init(args)
+        engine, _ = _open(args)
+        print(f"数据库已就绪：{engine.url.render_as_string(hide_password=True)}")
         print("没有图形显示环境（DISPLAY），无法打开窗口；可以使用下列命令：", file=sys.stderr)
         build_parser().print_help()
         return 0
-    from app.ui.app import run
+    try:
+        from app.ui.app import run
+    except ImportError as exc:  # a system library Qt needs is missing
+        from app.problems import qt_missing
+
+        raise UserError(qt_missing(exc)) from exc
 
     return run(args.db, smoke=getattr(args, "smoke", False))
 
 
 def cmd_init(args) -> int:
-    engine, _ = _open(args)
+    engine, _ = _open(args, create=True)
     print(f"数据库已就绪：{engine.url.render_as_string(hide_password=True)}")
     return 0
 
 
 def cmd_demo(args) -> int:
+    from app.console import ProgressLine, demo_hints
     from app.services import demo
 
     engine, Session = _open(args, demo.ACTOR)
-    with Session.begin() as session:
-        summary = demo.load(session)
+    progress = ProgressLine("载入演示工厂")
+    try:
+        with Session.begin() as session:
+            summary = demo.load(session, progress)
+            progress.say("写入数据库……")
+    finally:
+        progress.finish()
+    with Session() as session:
+        examples = demo.examples(session)
     print("演示工厂已载入：" + "，".join(f"{k} {v}" for k, v in summary.items()))
+    print("\n".join(demo_hints(args.db, examples)))
     return 0
 
 
@@ -95,8 +115,10 @@ def cmd_trace(args) -> int:
 
 
 def cmd_export_json(args) -> int:
+    from app.files import output_file
     from app.services import transfer
 
+    output_file(args.file)
     engine, _ = _open(args)
     # One snapshot: rows and audit log must agree even while other PCs write.
     isolation = "REPEATABLE READ" if engine.dialect.name == "postgresql" else None
@@ -175,6 +197,12 @@ def cmd_platform_sim(args) -> int:
 # --- Excel ledgers (issue 6) ------------------------------------------------
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"端口「{text}」应为 1 到 65535 之间的整数")
+    return int(text)
+
+
 def _date(text: str):
     import datetime as dt
 
@@ -194,9 +222,14 @@ def _ledger_key(key: str, importable: bool = False) -> str:
 
 
 def cmd_export_ledger(args) -> int:
+    from app.files import output_file
     from app.reports.ledger_export import export_ledger
     from app.services.ledger_query import Filters
 
+    output_file(args.out, ".xlsx", "Excel")
+    if args.date_from and args.date_to and args.date_from > args.date_to:
+        raise UserError(f"起始日期 --from {args.date_from} 晚于截止日期 --to {args.date_to}：这段时间里不会有任何记录，"
+                        "请检查是否写反了")
     _, Session = _open(args)
     with Session() as session:
         rows = export_ledger(session, _ledger_key(args.ledger), args.out, Filters(date_from=args.date_from, date_to=args.date_to))
@@ -205,8 +238,10 @@ def cmd_export_ledger(args) -> int:
 
 
 def cmd_export_template(args) -> int:
+    from app.files import output_file
     from app.reports.ledger_export import export_template
 
+    output_file(args.out, ".xlsx", "Excel")
     _, Session = _open(args)
     with Session() as session:
         export_template(session, _ledger_key(args.ledger, importable=True), args.out)
@@ -318,11 +353,15 @@ def cmd_export_pages(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from app import argparse_zh
+
+    argparse_zh.install()
     parser = argparse.ArgumentParser(
         prog="foodarchive",
         description="食品质量技术档案（一品一批一建档）命令行工具",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help=argparse_zh.version_help())
     parser.add_argument(
         "--db", metavar="PATH_OR_URL",
         help="数据库文件路径或 SQLAlchemy URL（默认：环境变量 FOODARCHIVE_DB，否则用户数据目录中的 foodarchive.db）",
@@ -357,7 +396,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="只检查连接：地址、账号密钥、时钟、接口配置")
     add("platform-login", cmd_platform_login, "把平台账号和密钥存入系统密钥环（非终端时从标准输入读两行）")
     p = add("platform-sim", cmd_platform_sim, "运行平台模拟器（开发、演示和测试用，只监听 127.0.0.1）")
-    p.add_argument("--port", type=int, default=8765, metavar="N", help="端口（默认 8765）")
+    p.add_argument("--port", type=_port, default=8765, metavar="N", help="端口（1–65535，默认 8765）")
     _excel_commands(add)
     p = add("print-volume", cmd_print_volume, "把一个档案打印成 PDF 案卷（封面、卷内目录、材料、卷内备考表）")
     p.add_argument("number", metavar="ARCHIVE_OR_BATCH_NO", help="档号、产品批号、商品批号或安全管理档案的月份（YYYY-MM）")
@@ -392,29 +431,41 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from app import log as app_log
-
+    """Every command runs inside one error boundary, the log set-up included:
+    a problem the user can act on is one Chinese line and exit 1, a bug is
+    one line pointing at the log and exit 2; never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    log_path = app_log.setup()
     if not getattr(args, "func", None):
         args.func = cmd_gui
     try:
+        from app import log as app_log
+
+        app_log.setup()
         return args.func(args)
-    except UserError as exc:
-        print(f"错误：{exc.message}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         print("已取消", file=sys.stderr)
         return 130
-    except OSError as exc:
-        log.exception("environment problem")
-        print(f"错误：{exc.strerror or exc}（{getattr(exc, 'filename', '') or ''}）", file=sys.stderr)
+    except BrokenPipeError:  # `foodarchive trace … | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except Exception as exc:  # noqa: BLE001 — a bug: log it whole, say one line
-        log.exception("unexpected error in %s", args.command)
-        print(f"内部错误：{type(exc).__name__}: {exc}（详情见日志 {log_path}）", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 — the boundary: classify, say one line
+        return _report(exc, args)
+
+
+def _report(exc: BaseException, args) -> int:
+    from app import log as app_log
+    from app.problems import explain
+
+    message = explain(exc, getattr(args, "database_url", None))
+    if message is not None:
+        log.info("%s: %s", args.command, message, exc_info=not isinstance(exc, UserError))
+        print(f"错误：{message}", file=sys.stderr)
+        return 1
+    log.exception("unexpected error in %s", args.command)
+    print(f"内部错误（{type(exc).__name__}）：这是程序的缺陷，操作没有完成。详情见{app_log.where()}，"
+          "请把它发给技术支持。", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from collections.abc import Callable
@@ -21,6 +22,10 @@ log = logging.getLogger("db")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("postgresql") and "connect_timeout" not in url:
+        # An unreachable server is reported after 10 s, not after the OS's
+        # TCP timeout of minutes with the window blank.
+        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -75,7 +80,7 @@ def upgrade(engine: Engine) -> Path | None:
         current = current_revision(connection)
     backup = None
     if current is not None and current != head_revision():
-        _refuse_unknown(current)
+        _refuse_unknown(current, engine)
         backup = backup_before_upgrade(engine, current)
     with engine.begin() as connection:
         config = alembic_config(connection)
@@ -90,16 +95,18 @@ def current_revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-def _refuse_unknown(revision: str) -> None:
+def _refuse_unknown(revision: str, engine: Engine) -> None:
     from alembic.script import ScriptDirectory
 
     from app.migrations import alembic_config
+    from app.problems import database_place
 
     known = {script.revision for script in ScriptDirectory.from_config(alembic_config(None)).walk_revisions()}
     if revision not in known:
+        place = database_place(engine.url.render_as_string(hide_password=True))
         raise UserError(
-            f"数据库的结构版本 {revision} 是更新版本的程序写的，本程序（最新结构版本 {head_revision()}）"
-            "不能打开它；请安装最新版本的程序"
+            f"{place}的结构版本 {revision} 是更新版本的程序写的，本程序（最新结构版本 {head_revision()}）"
+            "不能打开它，也没有改动它。请安装最新版本的程序"
         )
 
 
@@ -137,7 +144,8 @@ def backup_before_upgrade(engine: Engine, revision: str) -> Path | None:
         copy.close()
         source.close()
     if check != "ok" or copied != revision:
-        raise OSError(f"the copy {target} before the upgrade is not sound ({check}, revision {copied})")
+        raise UserError(f"升级前为数据库做的副本「{target}」校验不通过（{check}，结构版本 {copied}），"
+                        "数据库没有升级，也没有改动。请检查磁盘空间和磁盘是否正常，然后重试。")
     log.info("copied %s (revision %s) to %s before the upgrade to %s", source_path, revision, target, head_revision())
     return target
 
@@ -152,15 +160,90 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
-def open_database(url: str, on_backup: Callable[[Path], None] | None = None, actor=None):
+def open_database(url: str, on_backup: Callable[[Path], None] | None = None, actor=None, *, create: bool = True):
     """The engine and sessions of an upgraded database; ``on_backup`` hears
     where the copy made before an upgrade is, so the user is told. With
-    ``actor`` the sessions act as that actor (see ``make_sessionmaker``)."""
-    engine = make_engine(url)
-    backup = upgrade(engine)
+    ``actor`` the sessions act as that actor (see ``make_sessionmaker``).
+
+    ``create=False`` (every command but ``init``, and the window, unless the
+    database is the default one): an SQLite file that does not exist is an
+    error naming the path, so a mistyped or moved ``--db`` never becomes a new
+    empty database. A database that cannot be opened — corrupt, read-only,
+    locked, unreachable, made by a newer version — raises ``DatabaseProblem``
+    with a sentence saying what happened and what to do.
+    """
+    from app import problems
+
+    problems.remember_database(url)
+    path = problems.sqlite_path(url)
+    if path is not None:
+        _check_file(path, create)
+    try:
+        if path is not None and path.exists() and path.stat().st_size:
+            _refuse_foreign(path)
+        engine = make_engine(url)
+        backup = upgrade(engine)
+    except UserError as exc:
+        raise problems.DatabaseProblem(exc.message) from exc
+    except Exception as exc:  # noqa: BLE001 — classified here, re-raised when it is a bug
+        message = problems.explain(exc, url)
+        if message is None:
+            raise
+        log.info("cannot open %s: %s", url if path else problems.database_place(url), exc)
+        raise problems.DatabaseProblem(message) from exc
     if backup is not None and on_backup is not None:
         on_backup(backup)
     return engine, make_sessionmaker(engine, actor)
+
+
+def check_writable(engine: Engine) -> None:
+    """Raise ``DatabaseProblem`` when nothing can be written: a read-only
+    file or folder, a read-only server, a user without the right. An SQLite
+    file that cannot be written still opens and reads; the window asks at
+    the start instead of failing at the first save."""
+    from app import problems
+
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                connection.exec_driver_sql("UPDATE alembic_version SET version_num = version_num")
+            finally:
+                transaction.rollback()
+    except Exception as exc:  # noqa: BLE001 — classified; a bug goes on
+        message = problems.explain(exc, engine.url.render_as_string(hide_password=False))
+        if message is None:
+            raise
+        raise problems.DatabaseProblem(message) from exc
+
+
+def _check_file(path: Path, create: bool) -> None:
+    from app import problems
+
+    if path.is_dir():
+        raise problems.DatabaseProblem(f"「{path}」是一个文件夹，不是数据库文件：--db 应写数据库文件的路径。")
+    if path.exists():
+        return
+    if not create:
+        raise problems.DatabaseProblem(problems.missing_database(path))
+    if not path.parent.is_dir():
+        raise problems.DatabaseProblem(f"文件夹「{path.parent}」不存在，无法在那里新建数据库文件「{path.name}」。请检查路径。")
+
+
+def _refuse_foreign(path: Path) -> None:
+    """Tables but no schema revision: another program's database, which an
+    upgrade would quietly fill with ours. Looked at read-only: even our
+    connection's WAL pragma would change another program's file."""
+    from app import problems
+
+    try:
+        with contextlib.closing(sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)) as connection:
+            names = {row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.Error:
+        return  # corrupt or locked: opening it says which
+    if names and "alembic_version" not in names:
+        raise problems.DatabaseProblem(
+            f"「{path}」是一个 SQLite 数据库，但不是本软件的数据库（其中没有本软件的结构版本）。请检查 --db 的路径。")
 
 
 def has_schema(engine: Engine) -> bool:

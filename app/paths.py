@@ -22,14 +22,36 @@ def data_dir() -> Path:
     return path
 
 
+def log_folder() -> Path:
+    """Where the log belongs (not created: see ``app.log.setup``)."""
+    return Path(user_log_dir(APP_NAME, APP_AUTHOR))
+
+
 def log_dir() -> Path:
-    path = Path(user_log_dir(APP_NAME, APP_AUTHOR))
+    path = log_folder()
     path.mkdir(parents=True, exist_ok=True)
     return path
 
 
 def default_db_path() -> Path:
     return data_dir() / "foodarchive.db"
+
+
+def chosen_database(value: str | None) -> tuple[str, bool]:
+    """The database URL ``--db`` (or ``FOODARCHIVE_DB``, or the default) names,
+    and whether it may be created when missing: only the default database is
+    made on first use; any other path must exist (``init`` makes it)."""
+    explicit = value or os.environ.get("FOODARCHIVE_DB")
+    if explicit:
+        return db_url_from(explicit), False
+    try:
+        return db_url_from(None), True
+    except OSError as exc:
+        from app.errors import UserError
+        from app.problems import file_problem
+
+        folder = Path(user_data_dir(APP_NAME, APP_AUTHOR))
+        raise UserError(file_problem(exc, folder, "无法建立数据文件夹") + "也可以用 --db 指定别处的数据库文件。") from exc
 
 
 def db_url_from(value: str | None) -> str:

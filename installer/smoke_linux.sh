@@ -2,7 +2,7 @@
 # Linux smoke build: freeze the program with installer/foodarchive.spec, then
 # run the frozen executables (never the source) against a fresh database.
 #
-#   installer/smoke_linux.sh [--steps "version init demo print-volume gui"] [--no-build]
+#   installer/smoke_linux.sh [--steps "version init demo print-volume gui"] [--dist DIR] [--no-build]
 #   (or the steps in the environment variable SMOKE_STEPS)
 #
 # Steps (default: all, in this order), each one a run of the frozen program:
@@ -16,10 +16,16 @@
 # The steps run in a scratch folder with their own HOME, so nothing is found
 # relative to the working directory or in the developer's data folders.
 #
-# Caches, all under build/ (ignored by git): build/venv is a normal (not
-# editable) install of the project with the `build` extra, reused from run to
-# run (only the project itself is reinstalled); build/pyinstaller is
-# PyInstaller's work folder, build/pyinstaller-cache its cache. The bundle is dist/FoodArchive/.
+# Where things go: the bundle (≈ 400 MB), PyInstaller's work folder and the
+# steps' files are made in one temporary folder that is removed at the end,
+# pass or fail — nothing is left in dist/ or in the system's temporary folder.
+# --dist DIR builds the bundle into DIR/FoodArchive instead and keeps it
+# (--no-build --dist DIR runs the steps on a bundle kept that way).
+# Kept between runs, as caches under build/ (ignored by git): build/venv, a
+# normal (not editable) install of the project with the `build` extra (only
+# the project itself is reinstalled each run; ≈ 600 MB), and
+# build/pyinstaller-cache, PyInstaller's cache of analysed libraries.
+# `rm -rf build` removes them; the next run is then ≈ 1 min slower.
 # Prints the build time and the bundle size. Exit 0 only if every step passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,19 +33,29 @@ ROOT=$(pwd)
 
 STEPS=${SMOKE_STEPS:-"version init demo print-volume gui"}
 BUILD=1
+DIST=
 while [ $# -gt 0 ]; do
     case "$1" in
         --steps) STEPS="$2"; shift 2 ;;
+        --dist) mkdir -p "$2"; DIST=$(cd "$2" && pwd); shift 2 ;;
         --no-build) BUILD=0; shift ;;
-        *) echo "usage: $0 [--steps \"STEP ...\"] [--no-build]" >&2; exit 64 ;;
+        *) echo "usage: $0 [--steps \"STEP ...\"] [--dist DIR] [--no-build]" >&2; exit 64 ;;
     esac
 done
+if [ "$BUILD" = 0 ] && [ -z "$DIST" ]; then
+    echo "smoke: --no-build needs --dist DIR (the folder a previous --dist DIR run kept)" >&2
+    exit 64
+fi
+
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/foodarchive-smoke.XXXXXX")
+trap 'rm -rf "$SCRATCH"' EXIT
 
 PYTHON=${PYTHON:-python3}
 # PyInstaller's cache of analysed libraries, kept with the build (not in HOME).
 export PYINSTALLER_CONFIG_DIR=${PYINSTALLER_CONFIG_DIR:-$ROOT/build/pyinstaller-cache}
 VENV=$ROOT/build/venv
-BUNDLE=$ROOT/dist/FoodArchive
+DIST=${DIST:-$SCRATCH/dist}
+BUNDLE=$DIST/FoodArchive
 VERSION=$("$PYTHON" -c 'import tomllib; print(tomllib.load(open("pyproject.toml", "rb"))["project"]["version"])')
 
 if [ "$BUILD" = 1 ]; then
@@ -50,15 +66,13 @@ if [ "$BUILD" = 1 ]; then
     "$VENV/bin/python" -m pip install -q --disable-pip-version-check --no-deps --force-reinstall .
     installed=$(date +%s)
     "$VENV/bin/python" -m PyInstaller --noconfirm --log-level WARN \
-        --distpath "$ROOT/dist" --workpath "$ROOT/build/pyinstaller" installer/foodarchive.spec
+        --distpath "$DIST" --workpath "$SCRATCH/pyinstaller" installer/foodarchive.spec
     end=$(date +%s)
     echo "smoke: install $((installed - start)) s, PyInstaller $((end - installed)) s, build total $((end - start)) s"
 fi
 [ -x "$BUNDLE/foodarchive-cli" ] || { echo "smoke: no bundle at $BUNDLE" >&2; exit 1; }
 echo "smoke: bundle $(du -sm "$BUNDLE" | cut -f1) MB, $(find "$BUNDLE" -type f | wc -l) files"
 
-SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/foodarchive-smoke.XXXXXX")
-trap 'rm -rf "$SCRATCH"' EXIT
 export HOME=$SCRATCH/home XDG_DATA_HOME=$SCRATCH/home/data XDG_CONFIG_HOME=$SCRATCH/home/config \
     XDG_CACHE_HOME=$SCRATCH/home/cache XDG_STATE_HOME=$SCRATCH/home/state
 unset FOODARCHIVE_DB

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 
-# Data folders and settings of a test run never touch the real ones.
+# Data folders and settings of a test run never touch the real ones. The whole
+# run lives in this one folder — pytest's tmp_path folders too (--basetemp,
+# below) — and it is removed when the run ends (FOODARCHIVE_KEEP_TEST_HOME=1
+# keeps it to look at), so nothing is left in the system's temporary folder.
 _HOME = tempfile.mkdtemp(prefix="foodarchive-test-home-")
 for _var in ("HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME"):
     os.environ[_var] = _HOME if _var == "HOME" else os.path.join(_HOME, _var.lower())
 os.environ.pop("FOODARCHIVE_DB", None)
+# Hypothesis keeps its examples and constants there too, not in .hypothesis/ of the checkout.
+os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = os.path.join(_HOME, "hypothesis")
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Platform credentials go to a test keyring in the test home, never the real one.
 os.environ["PYTHON_KEYRING_BACKEND"] = "tests.keyring_backend.FileKeyring"
@@ -33,6 +39,55 @@ import app.services  # noqa: E402,F401  (the audit and guard listeners)
 from app.services import acting  # noqa: E402
 
 PG_SERVER = os.environ.get("FOODARCHIVE_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    if not config.option.basetemp:
+        config.option.basetemp = os.path.join(_HOME, "pytest")
+
+
+def pytest_report_header(config):
+    """Say at the top what the run will use, so a half-equipped machine is
+    seen at once: without the font the printing tests fail, without the
+    server the PostgreSQL half of the service tests is skipped."""
+    from app.errors import UserError
+    from app.reports import fonts
+
+    try:
+        font = f"print font: {fonts.register()}"
+    except UserError:
+        font = "print font: NONE - the printing tests will fail (sudo apt install fonts-wqy-microhei)"
+    probe = create_engine(PG_SERVER, connect_args={"connect_timeout": 3})
+    try:
+        with probe.connect():
+            server = f"PostgreSQL: {probe.url.render_as_string(hide_password=True)} (the service tests run on it too)"
+    except Exception:  # noqa: BLE001 — any failure means no usable server
+        server = (f"PostgreSQL: {probe.url.render_as_string(hide_password=True)} NOT REACHABLE - the PostgreSQL "
+                  "cases will be skipped (a failure with CI=true); set FOODARCHIVE_TEST_PG, see README.md")
+    finally:
+        probe.dispose()
+    return [font, server]
+
+
+def pytest_unconfigure(config):
+    if not os.environ.get("FOODARCHIVE_KEEP_TEST_HOME"):
+        shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def print_font():
+    """Printing tests need a Chinese TrueType font; without one they fail
+    saying which (not with a message from deep inside a volume)."""
+    from app.errors import UserError
+    from app.reports import fonts
+
+    try:
+        return fonts.register()
+    except UserError:
+        pytest.fail("the printing tests need a Chinese TrueType font, such as WenQuanYi Micro Hei: "
+                    "sudo apt install fonts-wqy-microhei (Windows: SimSun, which comes with the system)", pytrace=False)
 
 
 def _postgres_database():

@@ -27,8 +27,12 @@ def run_upload(sessions: sessionmaker[Session], *, once: bool, url: str | None, 
         report = upload.upload_now(sessions, url=url)
         print(report.summary())
         return 0 if report.ok else 1
-    print("按计划持续上传（Ctrl+C 停止）……")
-    upload.serve(sessions, url=url, stop=threading.Event())
+    with sessions.begin() as session:
+        cfg = upload.config(session, url)
+    upload.client_for(cfg).close()  # no address or no saved login: say so now, not never
+    every = f"每 {cfg.interval_minutes} 分钟" + (f"，并在每天 {cfg.daily_hour} 点" if cfg.daily_hour is not None else "")
+    print(f"按计划持续上传到 {cfg.url}（{every}；Ctrl+C 停止）……", flush=True)
+    upload.serve(sessions, url=url, stop=threading.Event(), say=lambda text: print(text, flush=True))
     return 0
 
 
@@ -57,7 +61,12 @@ def simulate(port: int, host: str = "127.0.0.1") -> int:
 
     key = os.environ.get("FOODARCHIVE_SIM_KEY", "demo")
     secret = os.environ.get("FOODARCHIVE_SIM_SECRET", "demo-secret")
-    sim = Simulator(host=host, port=port, accounts={key: secret}, echo=True)
+    try:
+        sim = Simulator(host=host, port=port, accounts={key: secret}, echo=True)
+    except OSError as exc:
+        from app.problems import os_reason
+
+        raise UserError(f"无法在 {host}:{port} 上运行平台模拟器：{os_reason(exc)}。请用 --port 换一个端口") from exc
     print(f"平台模拟器（仅供开发、演示和测试，不是真实平台）：{sim.url}  账号 {key}", flush=True)
     print(f"收到的记录：GET {sim.url}/_sim/received；故障开关：POST {sim.url}/_sim/faults", flush=True)
     try:

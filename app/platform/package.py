@@ -78,8 +78,12 @@ def confirm_package(session: Session, path: str | Path, now: dt.datetime | None 
         with zipfile.ZipFile(path) as archive:
             manifest = json.loads(archive.read(MANIFEST))
         keys = [record["key"] for record in manifest["records"]]
-    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
-        raise UserError(f"「{Path(path).name}」不是本软件导出的上传包：{exc}") from None
+    except OSError as exc:
+        from app.problems import file_problem
+
+        raise UserError(file_problem(exc, path, "无法读取上传包")) from None
+    except (KeyError, ValueError, zipfile.BadZipFile):
+        raise UserError(f"「{path}」不是本软件导出的上传包（不是 zip 文件，或缺少其中的清单）") from None
     receipt = json.dumps({"manual": True, "package": Path(path).name, "confirmed_by": session.info.get("actor", "system")},
                          ensure_ascii=False, sort_keys=True)
     now = now or clock.now()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -96,9 +97,14 @@ def run_if_due(sessions: sessionmaker[Session], *, clock=utcnow) -> Report | Non
 
 
 def serve(sessions: sessionmaker[Session], *, url: str | None = None, stop: threading.Event | None = None,
-          poll_seconds: float = 30, clock=utcnow) -> None:
-    """``foodarchive upload`` without --once: run until stopped, sending when due."""
+          poll_seconds: float = 30, clock=utcnow, say: Callable[[str], None] | None = None) -> None:
+    """``foodarchive upload`` without --once: run until stopped, sending when due.
+    ``say`` hears each run's outcome and why a run could not start, so the
+    person watching knows why nothing arrives."""
+    from app.clock import now as local_now  # the schedule runs in UTC; people read local time
+
     stop = stop or threading.Event()
+    said = None
     while not stop.is_set():
         now = clock()
         with sessions.begin() as session:
@@ -106,9 +112,14 @@ def serve(sessions: sessionmaker[Session], *, url: str | None = None, stop: thre
             due = schedule.is_due(schedule.state(session), now) or (on_finalise and _fresh(session, now))
         if due:
             try:
-                upload_now(sessions, url=url, clock=clock)
+                report = upload_now(sessions, url=url, clock=clock)
+                text = f"{local_now():%Y-%m-%d %H:%M} 上传：{report.summary()}"
             except UserError as exc:
                 log.warning("upload: %s", exc.message)
+                text = f"{local_now():%Y-%m-%d %H:%M} 未能上传：{exc.message}"
+            if say and text != said:
+                say(text)
+                said = text
         stop.wait(poll_seconds)
 
 

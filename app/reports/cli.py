@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 from app.errors import UserError
 from app.i18n import tr
@@ -18,44 +16,53 @@ def _date(text: str, option: str) -> dt.date:
 
 
 def print_volume(sessions, number: str, out: str) -> int:
+    from app.files import output_file, written_atomically
+
     from .volume import print_volume as build
     from .volume_data import find_archive
 
-    partial = Path(out + ".part")
-    try:
-        with sessions() as session:
-            plan = build(session, find_archive(session, number), partial)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    partial.replace(out)  # never a half-written PDF under the real name
+    output_file(out, ".pdf", "PDF")  # before the volume is built, not after
+    with written_atomically(out) as partial, sessions() as session:
+        plan = build(session, find_archive(session, number), str(partial))
     print(tr("Written {path}: {items} items, {pages} pages of materials.", path=out, items=plan.material_count,
              pages=plan.pages))
     return 0
 
 
 def print_volumes(sessions, first: str, last: str, out: str) -> int:
+    from app.console import ProgressLine
+
     from .volumes import print_volumes as build
 
-    def report(done: int, total: int, text: str) -> None:
-        if text:
-            print(f"[{done + 1}/{total}] {text}", file=sys.stderr)
+    first_day, last_day = _date(first, "--from"), _date(last, "--to")
+    progress = ProgressLine(tr("Printing volumes"))
 
-    written = build(sessions, _date(first, "--from"), _date(last, "--to"), out, report)
+    def report(done: int, total: int, text: str) -> None:
+        progress(done, total, text)
+
+    try:
+        written = build(sessions, first_day, last_day, out, report)
+    finally:
+        progress.finish()
     print(tr("Written {count} volumes to {folder}.", count=len(written), folder=out))
     return 0
 
 
 def print_label(sessions, kind: str, number: str, out: str, spine: float = 30) -> int:
+    from app.files import output_file, written_atomically
+
     from . import labels
 
-    with sessions() as session:
+    output_file(out, ".pdf", "PDF")
+    with written_atomically(out) as partial, sessions() as session:
         if kind == "batch":
-            uri = labels.batch_label(session, number, out)
-            print(tr("Written {path} (GS1 Digital Link: {uri}).", path=out, uri=uri))
+            uri = labels.batch_label(session, number, str(partial))
         else:
-            labels.cover_label(session, number, out, spine)
-            print(tr("Written {path}.", path=out))
+            labels.cover_label(session, number, str(partial), spine)
+    if kind == "batch":
+        print(tr("Written {path} (GS1 Digital Link: {uri}).", path=out, uri=uri))
+    else:
+        print(tr("Written {path}.", path=out))
     return 0
 
 

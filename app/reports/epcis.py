@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -521,21 +520,18 @@ def build_document(session: Session, scope: Scope) -> tuple[dict, Summary]:
 
 def write_document(document: dict, path: str | os.PathLike) -> None:
     """Under a temporary name first: a failed export leaves no half file."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise UserError(f"保存位置「{target.parent}」不存在")
-    partial = target.with_name(target.name + ".part")
-    try:
-        with open(partial, "w", encoding="utf-8") as out:
-            json.dump(document, out, ensure_ascii=False, indent=1)
-            out.write("\n")
-        partial.replace(target)
-    finally:
-        partial.unlink(missing_ok=True)
+    from app.files import written_atomically
+
+    with written_atomically(path) as partial, open(partial, "w", encoding="utf-8") as out:
+        json.dump(document, out, ensure_ascii=False, indent=1)
+        out.write("\n")
 
 
 def export(session: Session, scope: Scope, path: str | os.PathLike) -> Summary:
+    from app.files import output_file
+
     users.require(session, "export")
+    output_file(path, ".jsonld", "EPCIS JSON-LD")  # before the slow part
     document, summary = build_document(session, scope)
     write_document(document, path)
     summary.path = str(path)

@@ -20,7 +20,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from app.errors import UserError
-from app.i18n import tr
+from app.i18n import Lazy, lazy, tr
 
 log = logging.getLogger("reports")
 
@@ -40,6 +40,21 @@ FONT_DIRS = (
 PROBE = "食品质量技术档案"
 
 _registered: dict[str, str] = {}  # font spec -> the file it came from
+
+# One message for the window (before its first screen) and for printing.
+MISSING_TITLE = lazy("No Chinese font")
+MISSING = lazy("No font with Chinese characters was found on this computer: the window shows Chinese text as "
+               "boxes, and archives cannot be printed. Install a Chinese font: on Windows, SimSun comes with the "
+               "system (reinstall it under Settings, Fonts if it was removed); on Debian or Ubuntu run "
+               "'sudo apt install fonts-wqy-microhei'. Or choose a TrueType font file with Chinese characters "
+               "in the setting 'print font'.")
+
+
+def in_both_languages(text: Lazy) -> str:
+    """The translation with the English beneath it: where no Chinese font is
+    installed, Chinese shows as boxes and only the English can be read."""
+    shown = str(text)
+    return shown if shown == text.message else f"{shown}\n\n{text.message}"
 
 
 def _windows_fonts() -> list[Path]:
@@ -106,8 +121,7 @@ def register(setting: str = "") -> str:
         raise UserError(tr("The print font {path} cannot be used (it must be a TrueType font with Chinese characters). "
                            "Change the setting 'print font'.", path=setting))
     log.warning("no CJK font: %s", "; ".join(problems) or "none found")
-    raise UserError(tr("No Chinese TrueType font was found on this computer, so nothing can be printed. "
-                       "Install one (e.g. SimSun, or fonts-wqy-microhei on Linux) or set 'print font' to its file."))
+    raise UserError(str(MISSING))
 
 
 def from_settings(session) -> str:

@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import clock
+from app.files import written_atomically
 from app.ledgers import Field, Ledger, ledger
 from app.models import Enterprise
 from app.services import entry, users
@@ -138,21 +137,16 @@ def write_ledger_sheet(session: Session, wb: Workbook, lg: Ledger, filters: Filt
 @contextmanager
 def saved_atomically(path: str | os.PathLike):
     """A write-only workbook saved under a temporary name, renamed into ``path``
-    only when complete: a failed or cancelled export leaves no half file."""
-    target = Path(path)
+    only when complete: a failed or cancelled export leaves no half file, and
+    a message names ``path`` (app/files.py)."""
     wb = Workbook(write_only=True)
-    handle, temporary = tempfile.mkstemp(suffix=".xlsx", prefix=".foodarchive-", dir=target.parent or ".")
-    os.close(handle)
     try:
-        yield wb
-        wb.save(temporary)
-        os.replace(temporary, target)
+        with written_atomically(path) as temporary:
+            yield wb
+            wb.save(temporary)
     except BaseException:
         _discard(wb)
         raise
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _discard(wb: Workbook) -> None:

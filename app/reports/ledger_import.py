@@ -68,12 +68,24 @@ class Sheet:
 # ------------------------------------------------------------------ reading
 
 
+def _not_a_workbook(shown: str, exc: Exception) -> str:
+    """openpyxl's reasons are English; the user needs to know what to do."""
+    if shown.lower().endswith(".xls") or ".xls file format" in str(exc):
+        return f"「{shown}」是旧的 Excel 97-2003 格式（.xls）：请在 Excel 中「另存为」Excel 工作簿（.xlsx）后再导入"
+    return (f"无法读取 Excel 文件「{shown}」：它不是 Excel 工作簿（.xlsx），或者文件已损坏。"
+            "请在 Excel 中打开它并「另存为」Excel 工作簿（.xlsx）后再导入")
+
+
 def read_sheet(path: str | os.PathLike, lg: Ledger) -> Sheet:
     """The header row (the row of the first 20 that names most fields) and the data below it."""
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise UserError(f"无法读取 Excel 文件「{os.fspath(path)}」：{exc}") from None
+    except OSError as exc:
+        from app.problems import file_problem
+
+        raise UserError(file_problem(exc, os.fspath(path), "无法读取 Excel 文件")) from None
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
+        raise UserError(_not_a_workbook(os.fspath(path), exc)) from None
     try:
         ws = _sheet_of(wb, lg)
         rows = ws.iter_rows(values_only=True)

@@ -9,12 +9,10 @@ database: every row is validated first, and any error means nothing is written.
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime as dt
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -125,53 +123,48 @@ def _dump(data: dict, out) -> None:
     out.write("\n}\n}\n")
 
 
-def _sync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX only; Windows has no such call)."""
-    if os.name == "posix":
-        fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
 def write_archive(connection: Connection, path: str | os.PathLike) -> dict[str, int]:
-    """Export into ``path`` atomically; returns the number of rows per table."""
+    """Export into ``path`` atomically and durably; returns the number of rows per table."""
+    from app.files import written_atomically
+
     data = export_archive(connection)
-    path = Path(path)
-    tmp = None
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+    with written_atomically(path, durable=True) as temporary:
+        with open(temporary, "w", encoding="utf-8", newline="\n") as out:
             _dump(data, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-        _sync_folder(path.parent)
-    except OSError as exc:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-        raise UserError(f"无法写入文件「{path}」：{exc.strerror or exc}") from exc
     return {name: len(block["rows"]) for name, block in data["tables"].items()}
 
 
 def read_archive(path: str | os.PathLike) -> dict:
-    path = Path(path)
+    from app.problems import file_problem
+
+    shown = os.fspath(path)
     try:
-        with path.open(encoding="utf-8-sig") as source:
-            data = json.load(source)
+        raw = Path(path).read_bytes()
     except OSError as exc:
-        raise UserError(f"无法读取文件「{path}」：{exc.strerror or exc}") from exc
+        raise UserError(file_problem(exc, shown, "无法读取文件")) from exc
+    if not raw.strip():
+        raise UserError(f"文件「{shown}」是空的，不是本软件导出的档案文件")
+    try:
+        source = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise UserError(f"文件「{path.name}」不是 UTF-8 文本，不是本软件导出的档案文件") from exc
+        if exc.reason == "unexpected end of data":  # a character cut in half at the very end
+            raise UserError(_truncated(shown)) from exc
+        raise UserError(f"文件「{shown}」不是 UTF-8 文本，不是本软件导出的档案文件") from exc
+    try:
+        data = json.loads(source)
     except json.JSONDecodeError as exc:
-        raise UserError(
-            f"文件「{path.name}」不是有效的 JSON，可能已损坏（第 {exc.lineno} 行第 {exc.colno} 列：{exc.msg}）"
-        ) from exc
+        # The text stops before the document is complete (a string runs to the end).
+        if not source[exc.pos:].strip() or exc.msg.startswith("Unterminated string"):
+            raise UserError(_truncated(shown)) from exc
+        raise UserError(f"文件「{shown}」不是有效的 JSON，可能已损坏（第 {exc.lineno} 行第 {exc.colno} 列）") from exc
     if not isinstance(data, dict):
-        raise UserError(f"文件「{path.name}」不是本软件导出的档案文件")
+        raise UserError(f"文件「{shown}」不是本软件导出的档案文件")
     return data
+
+
+def _truncated(shown: str) -> str:
+    return (f"文件「{shown}」不完整：内容在结尾处被截断了（复制、下载或导出时中断，或磁盘已满）。"
+            "请用完整的文件重试，或重新导出。")
 
 
 # ---------------------------------------------------------------- values

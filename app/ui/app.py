@@ -1,9 +1,18 @@
-"""Start order: logging, paths, QApplication, i18n, database upgrade, login
-(the administrator first, in a database without users), main window."""
+"""Start order: logging, the display, QApplication, i18n, the Chinese font,
+database upgrade, login (the administrator first, in a database without
+users), main window.
+
+Whatever stops the start — no display, no Chinese font, a database that
+cannot be opened — is said in a dialog (and a line on standard error, for
+the command line), before any other window: the windowed build has no
+console to print a traceback to."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import logging
+import os
 import sys
 
 from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, QtMsgType, qInstallMessageHandler
@@ -14,7 +23,7 @@ from app import i18n
 from app import log as app_log
 from app.db import open_database
 from app.i18n import tr
-from app.paths import db_url_from
+from app.paths import chosen_database
 
 from .context import AppContext
 from .dialogs import Dialogs, show_error
@@ -34,7 +43,65 @@ def _route_qt_messages() -> None:
         QtMsgType.QtCriticalMsg: logging.ERROR,
         QtMsgType.QtFatalMsg: logging.CRITICAL,
     }
-    qInstallMessageHandler(lambda kind, _context, message: qt_log.log(levels.get(kind, logging.WARNING), message))
+
+    def handle(kind, _context, message) -> None:
+        qt_log.log(levels.get(kind, logging.WARNING), message)
+        if kind == QtMsgType.QtFatalMsg:
+            # Qt aborts next (exit 134) with an English text that blames the
+            # installation; say what to check, and end with an ordinary code.
+            from app.problems import QT_APT
+
+            _say("错误：" + tr("The window cannot start: Qt could not use the display. On Linux, install the "
+                              "libraries Qt needs: {command} (see docs/troubleshooting.md); or use the commands "
+                              "(foodarchive --help).", command=QT_APT))
+            logging.shutdown()
+            os._exit(1)
+
+    qInstallMessageHandler(handle)
+
+
+def _say(text: str) -> None:
+    if sys.stderr is not None:
+        print(text, file=sys.stderr, flush=True)
+
+
+def _x_server_answers() -> bool:
+    """Whether the X server DISPLAY names accepts a connection (libxcb, as Qt
+    would); True when that cannot be known here, so Qt decides."""
+    name = ctypes.util.find_library("xcb")
+    if not name:
+        return True
+    try:
+        xcb = ctypes.CDLL(name)
+    except OSError:
+        return True
+    xcb.xcb_connect.restype = ctypes.c_void_p
+    xcb.xcb_connect.argtypes = [ctypes.c_char_p, ctypes.c_void_p]
+    xcb.xcb_connection_has_error.argtypes = [ctypes.c_void_p]
+    xcb.xcb_disconnect.argtypes = [ctypes.c_void_p]
+    connection = xcb.xcb_connect(None, None)
+    try:
+        return xcb.xcb_connection_has_error(connection) == 0
+    finally:
+        xcb.xcb_disconnect(connection)
+
+
+def display_problem() -> str | None:
+    """A DISPLAY that names no reachable X server (a closed SSH session, a
+    stopped Xvfb): Qt would abort with exit 134. None when all is well."""
+    if not sys.platform.startswith("linux"):
+        return None
+    platform = os.environ.get("QT_QPA_PLATFORM", "")
+    display = os.environ.get("DISPLAY", "")
+    if (platform and not platform.startswith("xcb")) or not display:
+        return None
+    if not platform and os.environ.get("WAYLAND_DISPLAY"):
+        return None  # Qt takes Wayland first
+    if _x_server_answers():
+        return None
+    return tr("Cannot connect to the display DISPLAY={display}: no X server answers there (a remote session that "
+              "ended, or a display that was closed). Log in again, or unset DISPLAY and use the commands "
+              "(foodarchive --help).", display=display)
 
 
 def _install_crash_dialog(window_getter) -> None:
@@ -83,10 +150,23 @@ def offer_demo(ctx: AppContext, parent) -> None:
             return
     if not Dialogs.confirm(parent, tr("Empty database"), tr("The database is empty. Load the demo factory to look around?")):
         return
+    from app.services import acting
+
     dialog = QProgressDialog(tr("Loading the demo factory…"), "", 0, 0, parent)
     dialog.setCancelButton(None)
     dialog.setMinimumDuration(0)
     dialog.show()
+    # The demo factory is loaded by the system account, not by the user who logged in.
+    sessions = ctx.sessions.as_actor(acting.system(demo.ACTOR))
+
+    def load(progress):
+        with sessions.begin() as session:
+            return demo.load(session, progress.report)
+
+    def moved(done: int, total: int, text: str) -> None:
+        dialog.setMaximum(total)
+        dialog.setValue(min(done, total - 1))  # the last step is the commit, after the story
+        dialog.setLabelText(tr("Loading the demo factory…") + ("\n" + text if text else ""))
 
     def finished(_result=None):
         dialog.close()
@@ -95,8 +175,7 @@ def offer_demo(ctx: AppContext, parent) -> None:
         dialog.close()
         show_error(parent, error)
 
-    # The demo factory is loaded by the system account, not by the user who logged in.
-    ctx.runner.run(ctx.write(lambda session: demo.load(session), as_system=demo.ACTOR), finished, failed)
+    ctx.runner.run(load, finished, failed, moved)
 
 
 def smoke_check(app: QApplication, window, timeout_ms: int = 60000) -> int:
@@ -125,18 +204,69 @@ def smoke_check(app: QApplication, window, timeout_ms: int = 60000) -> int:
     return code
 
 
-def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = False) -> int:
-    app_log.setup()
-    app = make_application(argv or sys.argv)
-    _route_qt_messages()
+def check_fonts() -> bool:
+    """Before the first window: without a Chinese font even the first screen
+    (create the administrator) shows boxes, so say so first, in both languages."""
     fonts = cjk_font_families()
     if fonts:
         log.info("CJK fonts available: %s", ", ".join(fonts[:5]))
-    else:
-        log.warning("no font with Chinese glyphs is installed; text will show as boxes")
-    backups = []
-    engine, sessions = open_database(db_url_from(db), on_backup=backups.append)
+        return True
+    from app.reports import fonts as print_fonts
+
+    log.warning("no font with Chinese glyphs is installed; text will show as boxes")
+    Dialogs.warn(None, print_fonts.in_both_languages(print_fonts.MISSING_TITLE).replace("\n\n", " / "),
+                 print_fonts.in_both_languages(print_fonts.MISSING))
+    return False
+
+
+def open_or_explain(db: str | None, backups: list, *, dialog: bool = True):
+    """The engine and sessions, or None after a dialog saying why the database
+    cannot be opened and what to do (a missing, corrupt, read-only, locked,
+    unreachable or newer database). Without ``dialog`` (the smoke check, which
+    nobody watches) only the line on standard error."""
+    from app.problems import explain
+
+    from app.db import check_writable
+
+    url, is_default = chosen_database(db)
+    try:
+        engine, sessions = open_database(url, on_backup=backups.append, create=is_default)
+        check_writable(engine)
+        return engine, sessions
+    except Exception as exc:  # noqa: BLE001 — the start's error boundary
+        message = explain(exc, url)
+        if message is None:
+            log.exception("cannot open %s", url)
+            from app import log as app_log
+
+            message = tr("The database could not be opened because of an error in the program. Details: {where}.",
+                         where=app_log.where())
+        _say(f"错误：{message}")
+        if dialog:
+            Dialogs.warn(None, tr("Cannot open the database"), message)
+        return None
+
+
+def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = False) -> int:
+    app_log.setup()
+    problem = display_problem()
+    if problem:
+        _say(f"错误：{problem}")
+        return 1
+    _route_qt_messages()  # before QApplication: its fatal start-up errors become our message
+    app = make_application(argv or sys.argv)
+    if not smoke:
+        check_fonts()
+        if app_log.problem():
+            Dialogs.warn(None, tr("No log file"), app_log.problem())
+    backups: list = []
+    opened = open_or_explain(db, backups, dialog=not smoke)
+    if opened is None:
+        return 1
+    engine, sessions = opened
     ctx = AppContext(engine, sessions, TaskRunner(app))
+    shown: dict = {}  # the main window, once there is one: error dialogs sit on it
+    _install_crash_dialog(lambda: shown.get("window"))  # the login dialogs too
 
     from .login import log_in
 
@@ -152,10 +282,8 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
     if smoke:
         window.show()
         return smoke_check(app, window)
-    _install_crash_dialog(lambda: window)
+    shown["window"] = window
     window.show()
-    if not fonts:
-        Dialogs.warn(window, tr("Chinese font missing"), tr("No font with Chinese characters is installed, so text shows as boxes. Install a Chinese font (on Debian: fonts-wqy-microhei)."))
     for backup in backups:
         Dialogs.info(window, tr("Database upgraded"),
                      tr("The database was upgraded for this version. The copy made before the upgrade is {path}.",

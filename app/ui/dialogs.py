@@ -55,17 +55,24 @@ class Dialogs:
 
 
 def show_error(parent: QWidget | None, error: BaseException) -> None:
-    """Classify, then show (architecture.md habit 4)."""
+    """Classify, then show (architecture.md habit 4): the user's own mistake,
+    a problem of the computer (a file, the database, the network: app/problems.py)
+    with what to do, or a bug with where its details are."""
     if isinstance(error, Cancelled):
         return
+    from app.problems import explain
+
+    message = explain(error)
     if isinstance(error, UserError):
         Dialogs.warn(parent, tr("Cannot do that"), error.message)
         return
-    if isinstance(error, OSError):
-        log.warning("environment problem: %s", error)
-        Dialogs.warn(parent, tr("Problem with the computer"), tr("The operation failed: {reason}", reason=error.strerror or str(error)))
+    if message is not None:
+        log.info("environment problem: %s", error)
+        Dialogs.warn(parent, tr("Problem with the computer"), message)
         return
     log.error("bug", exc_info=(type(error), error, error.__traceback__))
-    from app.paths import log_dir
+    from app import log as app_log
 
-    Dialogs.crash(parent, tr("Something went wrong. Details were written to the log: {path}", path=str(log_dir() / "foodarchive.log")))
+    path = app_log.setup()  # the file the traceback went to; None when the folder cannot be written
+    Dialogs.crash(parent, tr("Something went wrong. Details were written to the log: {path}", path=path) if path
+                  else tr("Something went wrong. The log folder cannot be written, so no details were kept."))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLineEdit
@@ -226,6 +228,11 @@ def test_cancelling_logs_nobody_in(empty_ctx, monkeypatch):
 
 
 def test_run_exits_when_the_login_is_cancelled(qapp, empty_db, monkeypatch):
+    from app.db import open_database
+
+    open_database(f"sqlite:///{empty_db}")[0].dispose()  # only init and the default database make one
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # run() installs its crash dialog
+    monkeypatch.setattr(ui_app, "_route_qt_messages", lambda: None)  # pytest-qt keeps Qt's messages
     monkeypatch.setattr(ui_app.app_log, "setup", lambda: None)
     monkeypatch.setattr(login, "log_in", lambda ctx, parent=None: False)
     monkeypatch.setattr(qapp, "exec", lambda: pytest.fail("main window started"), raising=False)

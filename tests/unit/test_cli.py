@@ -19,11 +19,54 @@ def run(*args: str) -> subprocess.CompletedProcess:
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def loaded(tmp_path_factory):
+    """The README's "Try it": ``init``, then ``demo``, as a new user types them."""
     path = tmp_path_factory.mktemp("cli") / "demo.db"
+    made = run("--db", str(path), "init")
+    assert made.returncode == 0, made.stderr
     result = run("--db", str(path), "demo")
     assert result.returncode == 0, result.stderr
-    return path
+    return path, result
+
+
+@pytest.fixture(scope="module")
+def demo_db(loaded):
+    return loaded[0]
+
+
+def printed_command(output: str, *words: str) -> list[str]:
+    """The argument list of the command ``demo`` printed that starts with ``words``."""
+    for line in output.splitlines():
+        parts = line.split()
+        if parts[:1] == ["foodarchive"] and parts[3:3 + len(words)] == list(words):
+            return parts[1:]
+    raise AssertionError(f"demo printed no command {words}:\n{output}")
+
+
+def test_demo_shows_progress_and_what_to_try(loaded):
+    path, result = loaded
+    progress = [line for line in result.stderr.splitlines() if line.startswith("载入演示工厂：")]
+    assert progress[0].startswith("载入演示工厂：  0%") and len(progress) >= 10
+    assert any("100%" in line for line in progress) and progress[-1].endswith("写入数据库……")
+    assert "演示工厂已载入：" in result.stdout and "可以试试" in result.stdout
+    for words in (("trace", "forward"), ("trace", "backward"), ("print-label", "batch"), ("print-volume",), ("verify",)):
+        assert printed_command(result.stdout, *words)[:2] == ["--db", str(path)]
+
+
+def test_every_command_demo_prints_works(loaded, tmp_path):
+    _path, result = loaded
+    forward = run(*printed_command(result.stdout, "trace", "forward"), "--json")
+    assert forward.returncode == 0, forward.stderr
+    assert json.loads(forward.stdout)["customers"]
+    backward = run(*printed_command(result.stdout, "trace", "backward"))
+    assert backward.returncode == 0 and "供应商" in backward.stdout, backward.stderr
+    for words in (("print-label", "batch"), ("print-volume",)):
+        args = printed_command(result.stdout, *words)
+        args[args.index("--out") + 1] = str(tmp_path / args[args.index("--out") + 1])
+        printed = run(*args)
+        assert printed.returncode == 0, printed.stderr
+    assert (tmp_path / "label.pdf").stat().st_size and (tmp_path / "volume.pdf").stat().st_size
+    assert run(*printed_command(result.stdout, "verify")).returncode == 0
 
 
 def raw_lot(path) -> str:
@@ -80,6 +123,7 @@ def test_json_round_trip_through_the_cli(demo_db, tmp_path):
     dump, again = tmp_path / "a.json", tmp_path / "b.json"
     fresh = tmp_path / "fresh.db"
     assert run("--db", str(demo_db), "export-json", str(dump)).returncode == 0
+    assert run("--db", str(fresh), "init").returncode == 0
     imported = run("--db", str(fresh), "import-json", str(dump))
     assert imported.returncode == 0, imported.stderr
     assert run("--db", str(fresh), "verify").returncode == 0

@@ -213,3 +213,19 @@ def test_refuses_any_database_with_an_enterprise(tmp_path):
     with Session() as s:
         assert count(s, Product) == 0
     engine.dispose()
+
+
+def test_examples_are_numbers_worth_trying(loaded):
+    """What ``foodarchive demo`` ends with (the README's "Try it")."""
+    _, Session, _ = loaded
+    with Session() as s:
+        examples = demo.examples(s)
+        lot = s.scalar(select(MaterialLot).where(MaterialLot.lot_no == examples.soybean_lot))
+        assert lot.material.name == "非转基因大豆"
+        forward = trace(s, examples.soybean_lot, "forward").to_json()
+        assert examples.product_batch in {b["batch_no"] for b in forward["product_batches"]}
+        assert examples.commodity_lot in {c["lot_code"] for c in forward["commodity_batches"]}
+        assert forward["customers"]
+        archive = s.scalar(select(Archive).where(Archive.archive_no == examples.archive_no))
+        assert s.get(ProductBatch, archive.product_batch_id).batch_no == examples.product_batch
+    assert examples.users == [] and examples.password is None  # the demo has no users yet

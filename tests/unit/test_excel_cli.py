@@ -77,6 +77,7 @@ def test_help_lists_the_ledger_names(capsys):
 
 
 def test_unknown_ledger_and_bad_date(sqlite_url, tmp_path, capsys):
+    assert main(["--db", sqlite_url, "init"]) == 0
     assert main(["--db", sqlite_url, "export-ledger", "nothing", "--out", str(tmp_path / "x.xlsx")]) == 1
     assert "不是可导出的台账名" in capsys.readouterr().err
     with pytest.raises(SystemExit):

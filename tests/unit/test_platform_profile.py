@@ -94,6 +94,9 @@ def test_schedule_interval_and_daily_hour():
 
 
 def test_no_usable_keyring_is_said_plainly(tmp_path):
+    from app.cli import main
+
+    assert main(["--db", str(tmp_path / "k.db"), "init"]) == 0
     env = dict(os.environ, PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring")
     result = subprocess.run([sys.executable, "-m", "app", "--db", str(tmp_path / "k.db"), "platform-login"], cwd=ROOT,
                             input="k\ns\n", capture_output=True, text=True, env=env, timeout=120)

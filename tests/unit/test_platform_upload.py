@@ -344,6 +344,9 @@ def test_manual_package_holds_pending_records_and_marks_them_only_when_confirmed
 
 
 def test_upload_without_an_address_says_so(tmp_path):
+    from app.cli import main
+
+    assert main(["--db", str(tmp_path / "n.db"), "init"]) == 0
     result = subprocess.run([sys.executable, "-m", "app", "--db", str(tmp_path / "n.db"), "upload", "--once"], cwd=ROOT,
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 1 and "没有设置平台地址" in result.stderr

@@ -14,6 +14,9 @@ from app.reports import codes, labels, volumes
 
 from .builders import base_batch, lot, packed_commodity, plant
 
+# Printing needs a Chinese TrueType font: without one, say which (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("print_font")
+
 
 def test_gs1_128_has_fnc1_after_start_and_the_lot_last():
     elements = codes.gs1_elements("6901234567892", "A1", dt.date(2026, 11, 19), dt.date(2026, 11, 26))

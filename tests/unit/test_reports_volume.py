@@ -23,6 +23,9 @@ from app.services import acting, archives, common, signature_ink, signatures, us
 
 from .builders import lot, plant, released_commodity
 
+# Printing needs a Chinese TrueType font: without one, say which (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("print_font")
+
 PASSWORD = "correct-horse-9"
 ROW = re.compile(r"^\s*(\d+)\s+.*?(\d{8})\s+(\d+(?:-\d+)?)\s+(\d+)\b")
 
@@ -226,7 +229,7 @@ def test_without_a_cjk_font_a_clear_message_and_no_file(session, factory, monkey
     monkeypatch.setattr(fonts, "_registered", {})
     monkeypatch.setattr(fonts, "candidates", lambda setting="": [])
     target = tmp_path / "volume.pdf"
-    with pytest.raises(UserError, match="中文 TrueType 字体"):
+    with pytest.raises(UserError, match="没有找到含中文字符的字体"):
         print_volume(session, archive.id, str(target))
     assert not target.exists()
     monkeypatch.undo()

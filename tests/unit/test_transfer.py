@@ -300,9 +300,12 @@ def test_refuses_other_formats_and_versions(new_database):
 def test_read_archive_refuses_what_is_not_an_archive(tmp_path):
     with pytest.raises(UserError, match="无法读取文件"):
         read_archive(tmp_path / "missing.json")
-    (tmp_path / "broken.json").write_text('{"format": "foodarchive-archive", ', encoding="utf-8")
+    (tmp_path / "broken.json").write_text('{"format": "foodarchive-archive",, "version": 1}', encoding="utf-8")
     with pytest.raises(UserError, match="不是有效的 JSON"):
         read_archive(tmp_path / "broken.json")
+    (tmp_path / "cut.json").write_text('{"format": "foodarchive-archive", ', encoding="utf-8")
+    with pytest.raises(UserError, match="不完整"):
+        read_archive(tmp_path / "cut.json")
     (tmp_path / "binary.json").write_bytes(b"\xff\xfe\x00garbage")
     with pytest.raises(UserError, match="不是 UTF-8"):
         read_archive(tmp_path / "binary.json")

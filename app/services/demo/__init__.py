@@ -59,6 +59,8 @@ back as the caller had it. Loading takes 35–45 s on SQLite on a 2-core machine
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from random import Random
 
 from sqlalchemy import func, select
@@ -98,7 +100,14 @@ COUNTED = {
     "档案": Archive,
 }
 
-__all__ = ["counts", "is_empty", "load"]
+__all__ = ["Examples", "Progress", "counts", "examples", "is_empty", "load"]
+
+# done, total, what is being made (a day of the story); plain data, no Qt:
+# the command line prints a line, the window moves its progress dialog.
+Progress = Callable[[int, int, str], None]
+# The demo's login password, once the demo makes users for its posts (another
+# issue); the command prints it with the users when it is set.
+PASSWORD: str | None = None
 
 
 def is_empty(session: Session) -> bool:
@@ -106,15 +115,18 @@ def is_empty(session: Session) -> bool:
     return session.scalar(select(Enterprise.id).limit(1)) is None
 
 
-def load(session: Session) -> dict[str, int]:
-    """Create the demo factory in an empty database; counts of what was made, by Chinese name."""
+def load(session: Session, progress: Progress | None = None) -> dict[str, int]:
+    """Create the demo factory in an empty database; counts of what was made,
+    by Chinese name. ``progress`` hears each day of the story as it is made."""
     if not is_empty(session):
         raise UserError("数据库中已有企业信息，不能载入演示数据；请在新的空数据库中载入演示工厂")
     clock = Clock(session, today(session), STORY_DAYS)
     rng = Random(SEED)
+    report = progress or (lambda done, total, text: None)
     try:
+        report(0, story.days_of(clock) + 1, "基础数据：企业、人员、供应商、物料、产品、客户")
         factory = masterdata.build(session, clock, rng, clock.anchor)
-        story.run(session, factory, clock, rng)
+        story.run(session, factory, clock, rng, progress=lambda done, total, text: report(done + 1, total + 1, text))
     finally:
         clock.restore()
     session.flush()
@@ -124,3 +136,49 @@ def load(session: Session) -> dict[str, int]:
 def counts(session: Session) -> dict[str, int]:
     return {name: session.scalar(select(func.count()).select_from(model)) for name, model in COUNTED.items()}
 
+
+
+@dataclass(frozen=True)
+class Examples:
+    """Numbers to try after the load (the README's "Try it" uses them): the
+    story is anchored to the day it is loaded, so they differ from day to day."""
+
+    soybean_lot: str | None  # a soybean lot whose forward trace reaches customers
+    product_batch: str | None  # the batch made from it
+    commodity_lot: str | None  # a commodity lot of that batch, delivered
+    archive_no: str | None  # that batch's archive
+    users: list[tuple[str, str]] = field(default_factory=list)  # (user name, post), none until the demo has users
+    password: str | None = None
+
+
+def examples(session: Session) -> Examples:
+    from app.models import User, UserRole
+    from app.services.users import ROLES
+
+    delivered = (
+        select(CommodityBatch.lot_code, ProductBatch.batch_no, ProductBatch.id)
+        .join(ProductBatch, ProductBatch.id == CommodityBatch.product_batch_id)
+        .where(CommodityBatch.id.in_(select(Delivery.commodity_batch_id)), CommodityBatch.status == "released")
+        .order_by(CommodityBatch.production_date.desc(), CommodityBatch.id)
+    )
+    soybean = (
+        select(MaterialLot.lot_no, Feeding.batch_id)
+        .join(Feeding, Feeding.material_lot_id == MaterialLot.id)
+        .join(Material, Material.id == MaterialLot.material_id)
+        .where(Material.name.endswith("大豆"))  # the soybeans (agricultural), not the soybean oil
+    )
+    fed = {batch_id: lot for lot, batch_id in session.execute(soybean)}
+    lot = batch = commodity = archive = None
+    for lot_code, batch_no, batch_id in session.execute(delivered):
+        if batch_id in fed:
+            commodity, batch, lot = lot_code, batch_no, fed[batch_id]
+            archive = session.scalar(select(Archive.archive_no).where(
+                Archive.kind == "product", Archive.product_batch_id == batch_id))
+            break
+    roles = {}
+    for username, role in session.execute(
+            select(User.username, UserRole.role).join(UserRole, UserRole.user_id == User.id)
+            .where(User.active.is_(True)).order_by(User.id, UserRole.id)):
+        roles.setdefault(username, []).append(ROLES.get(role, role))
+    users = [(name, "、".join(posts)) for name, posts in roles.items()]
+    return Examples(lot, batch, commodity, archive, users, PASSWORD if users else None)

@@ -32,8 +32,14 @@ WATER_SEED = 5749  # GB 5749
 SAMPLE_PLACES = {"DJ": "留样室冷藏柜 A-1", "NZ": "留样室冷藏柜 A-2", "DG": "留样室冷藏柜 A-3"}
 
 
-def run(session: Session, factory: Factory, clock: Clock, rng: Random) -> None:
-    Story(session, factory, clock, rng).run()
+def days_of(clock: Clock) -> int:
+    """How many days the story runs (each one a step of the progress)."""
+    return ((clock.anchor - dt.timedelta(days=1)) - clock.start).days + 1
+
+
+def run(session: Session, factory: Factory, clock: Clock, rng: Random,
+        progress: Callable[[int, int, str], None] | None = None) -> None:
+    Story(session, factory, clock, rng).run(progress)
 
 
 class Story:
@@ -53,11 +59,14 @@ class Story:
             day += dt.timedelta(days=1)
         return day
 
-    def run(self) -> None:
+    def run(self, progress: Callable[[int, int, str], None] | None = None) -> None:
         last = self.clock.anchor - dt.timedelta(days=1)
         filed: set[tuple[int, int]] = set()
         due = safety.schedule(self.clock.start, last)
-        for day in self.clock.days(self.clock.start, last):
+        total = days_of(self.clock)
+        for done, day in enumerate(self.clock.days(self.clock.start, last)):
+            if progress:
+                progress(done, total, f"{day.isoformat()} 的生产、检验和发货")
             if day.day == 1 and day > self.clock.start:
                 previous = day - dt.timedelta(days=1)
                 safety.file_month(self.session, self.clock, previous.year, previous.month, day)
@@ -75,6 +84,8 @@ class Story:
             if (month.year, month.month) not in filed:
                 safety.file_month(self.session, self.clock, month.year, month.month, last)
             month = (month + dt.timedelta(days=32)).replace(day=1)
+        if progress:
+            progress(total, total, "")
 
     # ------------------------------------------------------------ production
 
