@@ -6,7 +6,6 @@ Exit code 0 on success; on error, non-zero with a one-line message.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import logging
 import sys
@@ -88,7 +87,7 @@ def cmd_trace(args) -> int:
     with Session() as session:
         result = trace.trace(session, args.number, args.direction)
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+            print(result.json_text())
         else:
             print("\n".join(result.summary_lines()))
     return 0
