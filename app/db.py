@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Callable
 import sqlite3
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -65,14 +66,20 @@ def upgrade(engine: Engine) -> Path | None:
 
     A database at an older revision (made by an older version of the program)
     is copied first; the copy's path is returned. A fresh database and one
-    already at the newest revision are not copied.
+    already at the newest revision are not copied. At the newest revision —
+    every start but the first after an update — Alembic is not even loaded:
+    one query answers.
     """
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    if current is not None and current == head_revision():
+        log.info("database at head revision %s: %s", current, engine.url.render_as_string(hide_password=True))
+        return None
+
     from alembic import command
 
     from app.migrations import alembic_config
 
-    with engine.connect() as connection:
-        current = current_revision(connection)
     backup = None
     if current is not None and current != head_revision():
         _refuse_unknown(current)
@@ -85,9 +92,13 @@ def upgrade(engine: Engine) -> Path | None:
 
 
 def current_revision(connection: Connection) -> str | None:
-    from alembic.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database is at (None: no schema yet), as Alembic stores it."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revisions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(revisions) > 1:
+        raise UserError(f"数据库的结构版本记录不唯一（{'、'.join(revisions)}）；请联系技术支持")
+    return revisions[0] if revisions else None
 
 
 def _refuse_unknown(revision: str) -> None:
@@ -142,10 +153,27 @@ def backup_before_upgrade(engine: Engine, revision: str) -> Path | None:
     return target
 
 
+REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+)$", re.MULTILINE)
+QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+
+
 @functools.cache  # the migration scripts ship with the program: read them once
 def head_revision() -> str:
-    """The newest schema revision this version of the program knows."""
-    from alembic.script import ScriptDirectory
+    """The newest schema revision this version of the program knows: the one no
+    script revises. Read from the scripts' ``revision`` and ``down_revision``
+    lines, so a start at the newest revision never loads Alembic (a third of a
+    second); tests/unit/test_upgrade.py checks it against Alembic's own answer."""
+    from app.paths import migrations_dir
+
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (migrations_dir() / "versions").glob("*.py"):
+        for name, value in REVISION_LINE.findall(script.read_text(encoding="utf-8")):
+            (revisions if name == "revision" else revised).update(QUOTED.findall(value))
+    heads = revisions - revised
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory  # several heads (or none): Alembic says what that means
 
     from app.migrations import alembic_config
 
