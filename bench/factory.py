@@ -33,7 +33,7 @@ from decimal import Decimal
 
 SALT_LOT = "L-SALT-0001"
 SALT_MATERIAL = "食用盐"
-FIRST_YEAR_END = 2026  # the last generated year ends on 2026-12-31
+FIRST_YEAR_END = 2025  # the last generated year ends on 2025-12-31, before any clock that reads it
 AT_EIGHT = dt.time(8, 0)
 
 
