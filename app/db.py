@@ -87,6 +87,9 @@ def upgrade(engine: Engine) -> Path | None:
     with engine.begin() as connection:
         config = alembic_config(connection)
         command.upgrade(config, "head")
+        from app import search_index
+
+        search_index.repair(connection)  # a migration in batch mode may have dropped a table's triggers
     log.info("database at head revision: %s", engine.url.render_as_string(hide_password=True))
     return backup
 
