@@ -87,7 +87,8 @@ def cmd_trace(args) -> int:
     with Session() as session:
         result = trace.trace(session, args.number, args.direction)
         if args.json:
-            print(result.json_text())
+            sys.stdout.flush()
+            sys.stdout.buffer.write(result.json_bytes() + b"\n")
         else:
             print("\n".join(result.summary_lines()))
     return 0

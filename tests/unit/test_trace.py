@@ -383,3 +383,9 @@ def test_trace_matches_brute_force(session, g):
             assert inputs == observed(data)["feed_links"]
     finally:
         savepoint.rollback()
+
+
+def test_the_json_text_is_to_json(example):
+    for number, direction in (("L1", "forward"), ("D1", "backward"), ("SB1", "forward")):
+        result = trace(example, number, direction)
+        assert json.loads(result.json_text()) == result.to_json()
