@@ -51,7 +51,7 @@ SEARCHED: dict[str, tuple[str, ...]] = {
 # Columns a user sorts a big ledger by that no other index serves (dates,
 # numbers and references are indexed by the models already).
 SORTED: dict[str, tuple[str, ...]] = {
-    "delivery": ("units", "certificate_no", "confirmed"),
+    "delivery": ("units", "certificate_no", "confirmation_no", "confirmed", "cold_chain", "vehicle"),
     "stock_movement": ("quantity", "kind"),
     "feeding": ("quantity", "fed_at"),
     "ccp_reading": ("measured_at", "value"),

@@ -217,7 +217,11 @@ class LedgerQuery:
             # through a LEFT OUTER JOIN on an alias (archive cites archive).
             target = self.targets[field.name]
             alias = target.table.alias(f"sort_{field.name}")
-            return statement.outerjoin(alias, alias.c.id == key), alias.c[target.display]
+            if self.table.c[field.name].nullable:
+                return statement.outerjoin(alias, alias.c.id == key), alias.c[target.display]
+            # An inner join where every row has one: the database may then walk the
+            # looked-up table in the order of what it shows and stop after a page.
+            return statement.join(alias, alias.c.id == key), alias.c[target.display]
         if field.kind == "choice":
             # A choice sorts in the order its choices are declared (the workflow's order).
             key = case({code: rank for rank, code in enumerate(field.choices)}, value=key, else_=len(field.choices))
