@@ -22,6 +22,12 @@ log = logging.getLogger("db")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
+    if url.startswith("postgresql"):
+        # PostgreSQL's JIT compiles a plan whose cost it overestimates (a recursive CTE
+        # it cannot size) for 0.6 s, to save milliseconds: this program's queries are short.
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args["options"] = (connect_args.get("options", "") + " -c jit=off").strip()
+        kwargs["connect_args"] = connect_args
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)

@@ -115,7 +115,7 @@ def run(url: str, repeat: int) -> dict[str, float]:
             "fed_at": NOW.isoformat(" "), "operator_id": 1, "created_at": NOW.isoformat(" "), "created_by": "bench"}, repeat)
 
         commodity = session.scalar(select(CommodityBatch).where(
-            CommodityBatch.status == "released", CommodityBatch.units_on_hand > 2 * repeat + 20).order_by(CommodityBatch.id.desc()).limit(1))
+            CommodityBatch.status == "released").order_by(CommodityBatch.units_on_hand.desc(), CommodityBatch.id).limit(1))
         customer = session.get(Customer, 1)
         figures["delivery"] = _cpu(lambda: distribution.deliver(
             session, commodity, customer, 1, {"sale_date": NOW.date(), "clerk_id": 1}), repeat)

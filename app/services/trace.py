@@ -56,6 +56,7 @@ from app.models import (
 from . import settings
 
 CHUNK = 5000  # ids per IN list where a set is known in Python (customers, suppliers, lots)
+LISTED = 20_000  # traced batches passed as a list of ids; beyond it (SQLite's 32,766 parameters) the CTE again
 DIRECTIONS = {"forward": "正向", "backward": "反向"}
 ZERO = Decimal(0)
 MILLI = Decimal("0.001")
@@ -151,17 +152,20 @@ class _Members:
     links: list  # SELECTs of the feeding and packing links between members
 
 
-def _forward(session: Session, start: _Start) -> _Members:
-    seeds = _ids(
-        _listed(ProductBatch.id, start.batches),
-        select(Feeding.batch_id).where(Feeding.material_lot_id.in_(start.lots)) if start.lots else None,
-        select(PackagingRecord.batch_id).where(PackagingRecord.material_lot_id.in_(start.lots)) if start.lots else None,
-    )
-    if seeds is None:
-        seeds = select(ProductBatch.id).where(ProductBatch.id.is_(None))
-    reached = seeds.cte("reached", recursive=True)
-    reached = reached.union(select(Feeding.batch_id).join(reached, Feeding.source_batch_id == reached.c[0]))
-    batches = select(reached.c[0])
+def _forward(session: Session, start: _Start, batch_ids: list[int] | None = None) -> _Members:
+    if batch_ids is None:
+        seeds = _ids(
+            _listed(ProductBatch.id, start.batches),
+            select(Feeding.batch_id).where(Feeding.material_lot_id.in_(start.lots)) if start.lots else None,
+            select(PackagingRecord.batch_id).where(PackagingRecord.material_lot_id.in_(start.lots)) if start.lots else None,
+        )
+        if seeds is None:
+            seeds = select(ProductBatch.id).where(ProductBatch.id.is_(None))
+        reached = seeds.cte("reached", recursive=True)
+        reached = reached.union(select(Feeding.batch_id).join(reached, Feeding.source_batch_id == reached.c[0]))
+        batches = select(reached.c[0])
+    else:
+        batches = batch_ids
     # IN (subquery) rather than joins: SQLite then walks from the small traced set into
     # the indexes of the big tables, whatever it guesses about the CTE's size.
     packed = select(CommodityBatch.id).where(CommodityBatch.product_batch_id.in_(batches))
@@ -180,21 +184,24 @@ def _forward(session: Session, start: _Start) -> _Members:
     return _Members(_listed(MaterialLot.id, start.lots), batches, commodities, deliveries, links)
 
 
-def _backward(session: Session, start: _Start) -> _Members:
+def _backward(session: Session, start: _Start, batch_ids: list[int] | None = None) -> _Members:
     commodities = set(start.commodities)
     if start.deliveries:
         commodities |= set(session.scalars(
             select(Delivery.commodity_batch_id).where(Delivery.id.in_(start.deliveries))))
-    seeds = _ids(
-        _listed(ProductBatch.id, start.batches),
-        select(CommodityBatch.product_batch_id).where(CommodityBatch.id.in_(sorted(commodities))) if commodities else None,
-    )
-    if seeds is None:
-        seeds = select(ProductBatch.id).where(ProductBatch.id.is_(None))
-    reached = seeds.cte("reached", recursive=True)
-    reached = reached.union(select(Feeding.source_batch_id).join(reached, Feeding.batch_id == reached.c[0])
-                            .where(Feeding.source_batch_id.is_not(None)))
-    batches = select(reached.c[0])
+    if batch_ids is None:
+        seeds = _ids(
+            _listed(ProductBatch.id, start.batches),
+            select(CommodityBatch.product_batch_id).where(CommodityBatch.id.in_(sorted(commodities))) if commodities else None,
+        )
+        if seeds is None:
+            seeds = select(ProductBatch.id).where(ProductBatch.id.is_(None))
+        reached = seeds.cte("reached", recursive=True)
+        reached = reached.union(select(Feeding.source_batch_id).join(reached, Feeding.batch_id == reached.c[0])
+                                .where(Feeding.source_batch_id.is_not(None)))
+        batches = select(reached.c[0])
+    else:
+        batches = batch_ids
     # Every source of a member is a member: all feedings and packings into the batches are links.
     links = [select(*FEED_COLUMNS).where(Feeding.batch_id.in_(batches)),
              PACKING.where(PackagingRecord.batch_id.in_(batches))]
@@ -587,8 +594,14 @@ def trace(session: Session, number: str, direction: str) -> TraceResult:
 
 def _trace(session: Session, number: str, direction: str) -> TraceResult:
     start = _resolve(session, number)
-    members = (_forward if direction == "forward" else _backward)(session, start)
-    lots, batches = _lots(session, members), _batches(session, members)
+    walk = _forward if direction == "forward" else _backward
+    members = walk(session, start)
+    batches = _batches(session, members)
+    if len(batches) <= LISTED:
+        # The other sections over the ids just read: PostgreSQL plans a list of
+        # values, not a CTE whose size it cannot guess (seconds against milliseconds).
+        members = walk(session, start, sorted(batches))
+    lots = _lots(session, members)
     moved = _split_sums(lots, ("_issued", "_written_off"))
     sums = _split_sums(batches, ("_fed", "_fed_onward", "_packed"))
     commodities = _commodities(session, members)
