@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as attribute
 
-from sqlalchemy import Table, case, column as sql_column, false, func, literal_column, or_, select, table as sql_table, union
+from sqlalchemy import Table, any_, case, column as sql_column, false, func, literal_column, or_, select, table as sql_table, union
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
@@ -152,7 +152,12 @@ class LedgerQuery:
         if own:  # PostgreSQL: a BitmapOr over the pg_trgm indexes
             parts.append(select(self.table.c.id).where(or_(*(self._matches(f, text) for f in own))))
         parts += [select(self.table.c.id).where(self._matches(f, text)) for f in fields if f.kind == "ref"]
-        return self.table.c.id.in_(union(*parts) if len(parts) > 1 else parts[0])
+        found = union(*parts) if len(parts) > 1 else parts[0]
+        if self.sqlite:
+            return self.table.c.id.in_(found)
+        # PostgreSQL cannot size the union (an empty table's estimate is the whole ledger)
+        # and would hash-join it against every row: an array it reads once is used as such.
+        return self.table.c.id == any_(func.array(found.scalar_subquery()))
 
     def where(self, filters: Filters) -> list[ColumnElement]:
         clauses: list[ColumnElement] = []

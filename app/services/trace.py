@@ -289,12 +289,13 @@ def _deliveries(session: Session, rows: dict[int, tuple], commodities: dict[int,
         entry["deliveries"] = []
     sold_from = {ident: c["deliveries"] for ident, c in commodities.items()}
     sold_to = {ident: c["deliveries"] for ident, c in customers.items()}
+    names = {ident: c["name"] for ident, c in customers.items()}
     outside: list = []
     entries = []
-    for ident, number, units, sale_date, certificate, confirmed, commodity, customer in sorted(
-            rows.values(), key=itemgetter(1, 0)):
+    for _ident, number, units, sale_date, certificate, confirmed, commodity, customer in sorted(
+            rows.values(), key=itemgetter(1)):  # delivery numbers are unique
         lot_code = lot_codes[commodity]
-        entries.append({"delivery_no": number, "lot_code": lot_code, "customer": customers[customer]["name"],
+        entries.append({"delivery_no": number, "lot_code": lot_code, "customer": names[customer],
                         "units": units, "sale_date": sale_date, "certificate_no": certificate,
                         "confirmed": confirmed})
         link = {"delivery_no": number, "lot_code": lot_code, "units": units}
