@@ -6,19 +6,22 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, QtMsgType, qInstallMessageHandler
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFontDatabase, QIcon, QPixmap
-from PySide6.QtWidgets import QApplication, QProgressDialog
+from PySide6.QtWidgets import QApplication, QLabel, QProgressDialog, QVBoxLayout, QWidget
 
 from app import i18n
 from app import log as app_log
-from app.db import open_database
 from app.i18n import tr
 from app.paths import db_url_from
 
-from .context import AppContext
 from .dialogs import Dialogs, show_error
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:  # the database layer loads after the splash is painted (see run)
+    from .context import AppContext
 
 log = logging.getLogger("ui")
 qt_log = logging.getLogger("qt")
@@ -62,6 +65,27 @@ def app_icon() -> QIcon:
     pixmap = QPixmap()
     pixmap.loadFromData((resources.files("app.resources") / "icons" / "foodarchive.png").read_bytes())
     return QIcon(pixmap)
+
+
+def splash(app: QApplication) -> QWidget:
+    """The first window, painted before the database layer and the models load (half
+    a second of imports a user would otherwise wait for in front of nothing). A
+    frameless window of our own, not a QSplashScreen: that one waits up to a
+    second for the window system to say it is exposed."""
+    screen = QWidget(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    layout = QVBoxLayout(screen)
+    layout.setContentsMargins(40, 28, 40, 28)
+    icon = QLabel()
+    icon.setPixmap(app_icon().pixmap(128, 128))
+    icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addWidget(icon)
+    for text in ("食品质量技术档案", tr("Starting…")):
+        label = QLabel(text)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(label)
+    screen.show()
+    app.processEvents()
+    return screen
 
 
 def make_application(argv: list[str]) -> QApplication:
@@ -134,11 +158,18 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
         log.info("CJK fonts available: %s", ", ".join(fonts[:5]))
     else:
         log.warning("no font with Chinese glyphs is installed; text will show as boxes")
+    first = splash(app)
+    from app.db import open_database
+
+    from .context import AppContext
+
     backups = []
     engine, sessions = open_database(db_url_from(db), on_backup=backups.append)
     ctx = AppContext(engine, sessions, TaskRunner(app))
 
     from .login import log_in
+
+    first.close()
 
     # The smoke check asks nothing: it builds the screens and quits at once.
     if smoke:
