@@ -334,11 +334,11 @@ def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive
 
     # The product archive is kept current by every product-side write; nothing
     # filed here belongs to it, so only find it (file it if it is missing).
-    cited = product_archive(session, commodity.product_batch) or file_product_batch(session, commodity.product_batch)
     archive = session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
     inserted = _take_inserted(session, "commodity_batch_id", commodity.id)
     if archive is not None and _appended(session, archive, inserted):
         return archive
+    cited = product_archive(session, commodity.product_batch) or file_product_batch(session, commodity.product_batch)
     if archive is None:
         product = commodity.product_batch.product
         title = f"{product.name} {commodity.spec.spec} 批次{commodity.lot_code} {KIND_TITLES['commodity']}"
