@@ -85,12 +85,12 @@ def cmd_trace(args) -> int:
 
     _, Session = _open(args)
     with Session() as session:
-        result = trace.trace(session, args.number, args.direction)
         if args.json:
+            text = trace.trace_json(session, args.number, args.direction)
             sys.stdout.flush()
-            sys.stdout.buffer.write(result.json_bytes() + b"\n")
+            sys.stdout.buffer.write(text + b"\n")
         else:
-            print("\n".join(result.summary_lines()))
+            print("\n".join(trace.trace(session, args.number, args.direction).summary_lines()))
     return 0
 
 

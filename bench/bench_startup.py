@@ -80,17 +80,27 @@ def _started(argv: list[str], env: dict[str, str], expect: str | None = None) ->
     return elapsed
 
 
-def _database(folder: Path) -> Path:
+def _database(folder: Path, postgresql: bool = False) -> str:
     """A database at the newest revision with one user: the login dialog comes first."""
+    from sqlalchemy import create_engine, text
+
     from app.db import make_sessionmaker, open_database
     from app.services import acting, users
+    from bench.make_factory import PG_SERVER
 
-    path = folder / "startup.db"
-    engine, _ = open_database(f"sqlite:///{path}")
+    url = f"sqlite:///{folder / 'startup.db'}"
+    if postgresql:
+        admin = create_engine(PG_SERVER, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('DROP DATABASE IF EXISTS "foodarchive_bench_startup" WITH (FORCE)'))
+            conn.execute(text('CREATE DATABASE "foodarchive_bench_startup"'))
+        url = admin.url.set(database="foodarchive_bench_startup").render_as_string(hide_password=False)
+        admin.dispose()
+    engine, _ = open_database(url)
     with acting.Sessions(make_sessionmaker(engine), acting.system("bench")).begin() as session:
         users.create_user(session, "admin", "管理员", "bench-password-1", ["admin"])
     engine.dispose()
-    return path
+    return url
 
 
 def median_of(repeat: int, argv: list[str], env: dict[str, str], expect: str | None = None) -> tuple[float, list]:
@@ -102,15 +112,16 @@ def median_of(repeat: int, argv: list[str], env: dict[str, str], expect: str | N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--postgresql", action="store_true", help="the database on the live PostgreSQL server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as home:
         env = _environment(home)
-        path = _database(Path(home))
+        path = _database(Path(home), args.postgresql)
         python = sys.executable
-        print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.repeat} runs")
+        print(f"{path.split(':')[0]}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; median of {args.repeat} runs")
         bare, _ = median_of(args.repeat, [python, "-c", BARE], env, "painted")
-        first, _ = median_of(args.repeat, [python, "-c", APPLICATION, str(path)], env, "painted")
-        login, _ = median_of(args.repeat, [python, "-c", APPLICATION, str(path)], env | {"BENCH_WAIT_FOR": "dialog"},
+        first, _ = median_of(args.repeat, [python, "-c", APPLICATION, path], env, "painted")
+        login, _ = median_of(args.repeat, [python, "-c", APPLICATION, path], env | {"BENCH_WAIT_FOR": "dialog"},
                              "painted")
         helped, _ = median_of(args.repeat, [python, "-m", "app", "--help"], env)
         interpreter, _ = median_of(args.repeat, [python, "-c", "pass"], env)

@@ -6,7 +6,7 @@ Timed, as the median of ``--repeat`` runs after a warm-up:
 
 * forward from the salt lot (fed into 1,400 batches: ~1,500 batches, ~33,000
   sale lines, every customer) — in-process ``trace()``; its JSON as the
-  command prints it (``trace()`` + ``json_text()``); and the whole command
+  command prints it (``trace_json()``); and the whole command
   ``foodarchive trace forward … --json`` as a new process;
 * backward from a sale that reaches back through every mixed level.
 
@@ -37,7 +37,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from app.db import make_engine  # noqa: E402
-from app.services.trace import trace  # noqa: E402
+from app.services.trace import trace, trace_json  # noqa: E402
 from bench.make_factory import factory_url, starts  # noqa: E402
 
 FLOOR_FORWARD = """
@@ -123,7 +123,7 @@ def main() -> None:
         session.execute(text("SELECT 1"))
         salt = begin["salt_lot"]
         forward, result = _median(lambda: trace(session, salt, "forward"), args.repeat)
-        as_json, _ = _median(lambda: trace(session, salt, "forward").json_text(), args.repeat)
+        as_json, _ = _median(lambda: trace_json(session, salt, "forward"), args.repeat)
         deep = begin["deep_delivery"]
         backward, back = _median(lambda: trace(session, deep, "backward"), args.repeat)
     floor_forward, sale_lines = _floor(engine, FLOOR_FORWARD, salt, args.repeat)

@@ -432,7 +432,7 @@ def _split_sums(entries: dict[int, dict], keys: tuple[str, ...]) -> dict[int, tu
 # ---------------------------------------------------------------- result
 
 def _fmt(value: Decimal) -> str:
-    return format(value.quantize(MILLI), "f")
+    return format(value, ".3f")  # what quantize(0.001) then "f" writes (half-even), in one call
 
 
 PLAIN = frozenset({str, int, bool, float, type(None)})
@@ -454,9 +454,11 @@ def _jsonable(value):
 
 
 def _json_default(value):
-    """What the C encoder cannot write itself: quantities and dates, as ``to_json`` writes them."""
-    if isinstance(value, (Decimal, dt.date, dt.datetime)):
-        return _jsonable(value)
+    """What the encoder cannot write itself: quantities and dates, as ``to_json`` writes them."""
+    if type(value) is Decimal:
+        return format(value, ".3f")
+    if isinstance(value, (dt.date, dt.datetime)):
+        return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
@@ -591,6 +593,13 @@ def trace(session: Session, number: str, direction: str) -> TraceResult:
         raise UserError("请输入要追溯的批号或单号")
     with _collector_paused():
         return _trace(session, number, direction)
+
+
+def trace_json(session: Session, number: str, direction: str) -> bytes:
+    """``trace(...).json_bytes()`` — what ``trace --json`` prints — with the collector
+    paused over both: woken between them it would walk the whole fresh result once."""
+    with _collector_paused():
+        return trace(session, number, direction).json_bytes()
 
 
 def _trace(session: Session, number: str, direction: str) -> TraceResult:
