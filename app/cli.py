@@ -6,7 +6,6 @@ Exit code 0 on success; on error, non-zero with a one-line message.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import logging
 import sys
@@ -106,11 +105,12 @@ def cmd_trace(args) -> int:
 
     _, Session = _open(args)
     with Session() as session:
-        result = trace.trace(session, args.number, args.direction)
         if args.json:
-            print(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+            text = trace.trace_json(session, args.number, args.direction)
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text + b"\n")
         else:
-            print("\n".join(result.summary_lines()))
+            print("\n".join(trace.trace(session, args.number, args.direction).summary_lines()))
     return 0
 
 
@@ -259,23 +259,33 @@ def cmd_import_ledger(args) -> int:
     return 0
 
 
-def _excel_commands(add) -> None:
+def _every_ledger() -> str:
     from app.ledgers import registry
+    from app.reports.ledger_export import ledger_list
+
+    return "LEDGER 可用的台账名：\n" + ledger_list(sorted(registry()))
+
+
+def _importable_ledgers() -> str:
     from app.reports.ledger_export import importable_keys, ledger_list
 
-    every, importable = ledger_list(sorted(registry())), ledger_list(importable_keys())
+    return "LEDGER 可用的台账名：\n" + ledger_list(importable_keys())
+
+
+def _excel_commands(add) -> None:
+    # The lists of ledgers load every model and openpyxl: only that command's --help builds them.
+    every, importable = _every_ledger, _importable_ledgers
     p = add("export-ledger", cmd_export_ledger, "把一个台账导出为可打印的 Excel 文件（检查用）",
-            "LEDGER 可用的台账名：\n" + every)
+            every)
     p.add_argument("ledger", metavar="LEDGER", help="台账名（见下表）")
     p.add_argument("--from", dest="date_from", type=_date, metavar="DATE", help="起始日期 YYYY-MM-DD（含）；省略则不限")
     p.add_argument("--to", dest="date_to", type=_date, metavar="DATE", help="截止日期 YYYY-MM-DD（含）；省略则不限")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="输出文件")
-    p = add("export-template", cmd_export_template, "生成一个台账的空白 Excel 导入模板",
-            "LEDGER 可用的台账名：\n" + importable)
+    p = add("export-template", cmd_export_template, "生成一个台账的空白 Excel 导入模板", importable)
     p.add_argument("ledger", metavar="LEDGER", help="台账名（见下表）")
     p.add_argument("--out", required=True, metavar="FILE.xlsx", help="输出文件")
     p = add("import-ledger", cmd_import_ledger, "从 Excel 导入台账记录（逐行校验，全部成功或全部不导入）",
-            "LEDGER 可用的台账名：\n" + importable)
+            importable)
     p.add_argument("ledger", metavar="LEDGER", help="台账名（见下表）")
     p.add_argument("file", metavar="FILE.xlsx", help="填好的模板或导出的台账")
 
@@ -350,6 +360,13 @@ def cmd_export_pages(args) -> int:
     from app.reports import cli as reports_cli
 
     return reports_cli.export_pages(_open(args)[1], args.out)
+class _Parser(argparse.ArgumentParser):
+    """A command whose epilog is costly to make (a callable) makes it only when its help is shown."""
+
+    def format_help(self) -> str:
+        if callable(self.epilog):
+            self.epilog = self.epilog()
+        return super().format_help()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -366,9 +383,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--db", metavar="PATH_OR_URL",
         help="数据库文件路径或 SQLAlchemy URL（默认：环境变量 FOODARCHIVE_DB，否则用户数据目录中的 foodarchive.db）",
     )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, func: Callable, help: str, epilog: str | None = None) -> argparse.ArgumentParser:
+    def add(name: str, func: Callable, help: str,
+            epilog: str | Callable[[], str] | None = None) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help, description=help, epilog=epilog,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         p.set_defaults(func=func)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+import re
 from collections.abc import Callable
 import sqlite3
 
 from pathlib import Path
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,10 +23,16 @@ log = logging.getLogger("db")
 
 
 def make_engine(url: str, **kwargs) -> Engine:
-    if url.startswith("postgresql") and "connect_timeout" not in url:
-        # An unreachable server is reported after 10 s, not after the OS's
-        # TCP timeout of minutes with the window blank.
-        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 10)
+    if url.startswith("postgresql"):
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        if "connect_timeout" not in url:
+            # An unreachable server is reported after 10 s, not after the OS's
+            # TCP timeout of minutes with the window blank.
+            connect_args.setdefault("connect_timeout", 10)
+        # PostgreSQL's JIT compiles a plan whose cost it overestimates (a recursive CTE
+        # it cannot size) for 0.6 s, to save milliseconds: this program's queries are short.
+        connect_args["options"] = (connect_args.get("options", "") + " -c jit=off").strip()
+        kwargs["connect_args"] = connect_args
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         _configure_sqlite(engine)
@@ -70,14 +77,20 @@ def upgrade(engine: Engine) -> Path | None:
 
     A database at an older revision (made by an older version of the program)
     is copied first; the copy's path is returned. A fresh database and one
-    already at the newest revision are not copied.
+    already at the newest revision are not copied. At the newest revision —
+    every start but the first after an update — Alembic is not even loaded:
+    one query answers.
     """
+    with engine.connect() as connection:
+        current = current_revision(connection)
+    if current is not None and current == head_revision():
+        log.info("database at head revision %s: %s", current, engine.url.render_as_string(hide_password=True))
+        return None
+
     from alembic import command
 
     from app.migrations import alembic_config
 
-    with engine.connect() as connection:
-        current = current_revision(connection)
     backup = None
     if current is not None and current != head_revision():
         _refuse_unknown(current, engine)
@@ -85,14 +98,21 @@ def upgrade(engine: Engine) -> Path | None:
     with engine.begin() as connection:
         config = alembic_config(connection)
         command.upgrade(config, "head")
+        from app import search_index
+
+        search_index.repair(connection)  # a migration in batch mode may have dropped a table's triggers
     log.info("database at head revision: %s", engine.url.render_as_string(hide_password=True))
     return backup
 
 
 def current_revision(connection: Connection) -> str | None:
-    from alembic.migration import MigrationContext
-
-    return MigrationContext.configure(connection).get_current_revision()
+    """The revision the database is at (None: no schema yet), as Alembic stores it."""
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    revisions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    if len(revisions) > 1:
+        raise UserError(f"数据库的结构版本记录不唯一（{'、'.join(revisions)}）；请联系技术支持")
+    return revisions[0] if revisions else None
 
 
 def _refuse_unknown(revision: str, engine: Engine) -> None:
@@ -150,10 +170,27 @@ def backup_before_upgrade(engine: Engine, revision: str) -> Path | None:
     return target
 
 
+REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+)$", re.MULTILINE)
+QUOTED = re.compile(r"[\"']([^\"']+)[\"']")
+
+
 @functools.cache  # the migration scripts ship with the program: read them once
 def head_revision() -> str:
-    """The newest schema revision this version of the program knows."""
-    from alembic.script import ScriptDirectory
+    """The newest schema revision this version of the program knows: the one no
+    script revises. Read from the scripts' ``revision`` and ``down_revision``
+    lines, so a start at the newest revision never loads Alembic (a third of a
+    second); tests/unit/test_upgrade.py checks it against Alembic's own answer."""
+    from app.paths import migrations_dir
+
+    revisions: set[str] = set()
+    revised: set[str] = set()
+    for script in (migrations_dir() / "versions").glob("*.py"):
+        for name, value in REVISION_LINE.findall(script.read_text(encoding="utf-8")):
+            (revisions if name == "revision" else revised).update(QUOTED.findall(value))
+    heads = revisions - revised
+    if len(heads) == 1:
+        return heads.pop()
+    from alembic.script import ScriptDirectory  # several heads (or none): Alembic says what that means
 
     from app.migrations import alembic_config
 

@@ -34,10 +34,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench_trace import DAY, _bulk, _lots, _master  # noqa: E402  (same folder: its data generator)
-
 from app.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
-from app.models import IncomingInspection  # noqa: E402
+from bench.factory import Plan, generate, load  # noqa: E402  (the benches' one data generator)
+
+DAY = dt.date(2024, 1, 1)
 
 REMARKS = ("", "复检合格", "包装完好，数量相符", "-18℃ 冷链到货", "=供方自检报告随货", "车厢温度 4℃，已拍照留存")
 
@@ -47,7 +47,10 @@ def build(path: Path, rows: int, seed: int) -> None:
     upgrade(engine)
     rng = random.Random(seed)
     started = time.perf_counter()
-    receipts, _lots_unused = _lots(rng, rows)
+    # The generated factory's receipts alone: no batch is made.
+    factory = generate(Plan(lots=rows - 1, levels=(0, 0, 0, 0, 0), salt_batches=0, seed=seed))
+    factory.tables = {name: factory.tables[name] for name in ("person", "supplier", "material", "incoming_inspection")}
+    receipts = factory.rows("incoming_inspection")
     for r in receipts:
         r.update(spec=rng.choice(("25kg/袋", "50kg/袋", "1t/吨包", "20L/桶")), certificate_kind="第三方检验报告",
                  certificate_no=f"BG{rng.randrange(10**8):08d}", shelf_life_days=rng.choice((180, 365, 720)),
@@ -56,8 +59,7 @@ def build(path: Path, rows: int, seed: int) -> None:
                  trace_code=f"31{rng.randrange(10**12):012d}")
         r["expiry_date"] = r["production_date"] + dt.timedelta(days=r["shelf_life_days"])
     with engine.begin() as conn:
-        _master(conn, rng)
-        _bulk(conn, IncomingInspection, receipts)
+        load(conn, factory)
     engine.dispose()
     print(f"built {rows} incoming inspections in {time.perf_counter() - started:.1f} s")
 
@@ -71,8 +73,10 @@ def child(mode: str, db: Path, out: Path) -> None:
     from app.reports.ledger_export import export_ledger, stream_rows
     from app.services.ledger_query import Filters, LedgerQuery, read_ids
 
+    from app.services import acting
+
     engine = make_engine(f"sqlite:///{db}")
-    with make_sessionmaker(engine)() as session:
+    with make_sessionmaker(engine, acting.system("bench"))() as session:
         if mode == "ours":
             started, cpu = time.perf_counter(), time.process_time()
             rows = export_ledger(session, "incoming_inspection", out)

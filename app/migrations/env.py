@@ -1,6 +1,7 @@
 from alembic import context
 
 from app.models import Base
+from app.search_index import include_object
 
 config = context.config
 connection = config.attributes.get("connection")
@@ -12,6 +13,7 @@ context.configure(
     target_metadata=Base.metadata,
     render_as_batch=True,  # SQLite cannot ALTER most things; batch mode copies tables
     compare_type=True,
+    include_object=include_object,  # the derived search and sort indexes are not in the models
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -6,9 +6,8 @@ in the same layout.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 
 from openpyxl import Workbook
@@ -20,7 +19,7 @@ from app.files import written_atomically
 from app.ledgers import Field, Ledger, ledger
 from app.models import Enterprise
 from app.services import entry, users
-from app.services.ledger_query import Filters, LedgerQuery, read_ids
+from app.services.ledger_query import Filters, LedgerQuery
 
 from .ledger_columns import Layout, column_of, export_layout
 from .sheet import HEADER_ROW, SheetWriter
@@ -64,9 +63,10 @@ def describe_filters(lg: Ledger, filters: Filters, shown: dict[str, str] | None 
 # ------------------------------------------------------------------ rows
 
 
-def stream_rows(session: Session, query: LedgerQuery, layout: Layout, ids: list[int],
-                report: Report | None = None) -> Iterator[list[object]]:
-    """Rows of ``layout`` for ``ids`` in that order, read CHUNK ids at a time."""
+def stream_rows(session: Session, query: LedgerQuery, layout: Layout, ids: Iterable[int],
+                report: Report | None = None, total: int | None = None) -> Iterator[list[object]]:
+    """Rows of ``layout`` for ``ids`` in that order, read CHUNK ids at a time; ``ids``
+    may be a list or the ids a query streams (``total`` then says how many come)."""
     table = query.table
     fields = query.fields
     columns = [table.c.id, *(table.c[f.name] for f in fields)]
@@ -77,8 +77,9 @@ def stream_rows(session: Session, query: LedgerQuery, layout: Layout, ids: list[
                 if source == "field" and fields[index].kind in ("ref", "choice", "bool")]
     n_extra = sum(1 for source, _ in layout.sources if source == "extra")
     missing = (None,) * n_extra
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
+    total = len(ids) if total is None else total
+    done = 0
+    for chunk in _chunked(ids):
         raw = {row[0]: row[1:] for row in session.execute(select(*columns).where(table.c.id.in_(chunk)))}
         shown = _references(session, query, raw.values())
         extra = {row[0]: tuple(row[1:]) for row in session.execute(layout.extras.statement(chunk))} if layout.extras else {}
@@ -93,8 +94,20 @@ def stream_rows(session: Session, query: LedgerQuery, layout: Layout, ids: list[
                 if value is not None:
                     cells[cell] = shown[field.name].get(value, f"#{value}") if field.kind == "ref" else field.display(value)
             yield cells
+        done += len(chunk)
         if report:
-            report(min(start + CHUNK, len(ids)), len(ids), "")
+            report(min(done, total), total, "")
+
+
+def _chunked(ids: Iterable[int]) -> Iterator[list[int]]:
+    chunk: list[int] = []
+    for ident in ids:
+        chunk.append(ident)
+        if len(chunk) == CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def _references(session: Session, query: LedgerQuery, rows) -> dict[str, dict[int, str]]:
@@ -119,16 +132,18 @@ def write_ledger_sheet(session: Session, wb: Workbook, lg: Ledger, filters: Filt
     users.require(session, "export", lg.key)
     query = LedgerQuery(lg, session.get_bind().dialect.name)
     column, descending = sort if sort is not None else query.default_sort()
-    ids = read_ids(session, query.ids(filters, column, descending))
+    # The table's own statement, its ids streamed a chunk at a time: never all in memory.
+    total = session.scalar(query.count(filters))
+    ids = session.execute(query.ids(filters, column, descending).execution_options(yield_per=CHUNK)).scalars()
     layout = export_layout(lg)
     name = sheet_name(lg.title, taken)
     ws = wb.create_sheet(title=name)
     title = " ".join(part for part in (enterprise_name(session), lg.title) if part)
-    subtitle = f"{describe_filters(lg, filters, shown)}；共 {len(ids)} 行；导出日期：{clock.today().isoformat()}"
+    subtitle = f"{describe_filters(lg, filters, shown)}；共 {total} 行；导出日期：{clock.today().isoformat()}"
     writer = SheetWriter(ws, layout.columns, title, subtitle)
     if report:
-        report(0, len(ids), lg.title)
-    for row in stream_rows(session, query, layout, ids, report):
+        report(0, total, lg.title)
+    for row in stream_rows(session, query, layout, ids, report, total):
         writer.append(row)
     writer.close()
     return name, writer.rows_written

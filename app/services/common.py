@@ -122,10 +122,19 @@ def amend(session: Session, obj, changes: Mapping[str, object], reason: str) -> 
     return amendments
 
 
+def starts_with(column, prefix: str):
+    """``column`` begins with ``prefix``, as a range the column's index answers
+    (a LIKE 'prefix%' reads every row: SQLite's LIKE ignores case, PostgreSQL's
+    needs a C collation; a million sale lines made each new number cost 80 ms)."""
+    if not prefix:
+        return column.is_not(None)
+    return (column >= prefix) & (column < prefix[:-1] + chr(ord(prefix[-1]) + 1))
+
+
 def next_number(session: Session, model: type, column_name: str, prefix: str, width: int = 3) -> str:
     """The next free ``prefix`` + zero-padded sequence number for a column."""
     column = getattr(model, column_name)
-    count = session.scalar(select(func.count()).select_from(model).where(column.like(prefix + "%"))) or 0
+    count = session.scalar(select(func.count()).select_from(model).where(starts_with(column, prefix))) or 0
     while True:
         count += 1
         candidate = f"{prefix}{count:0{width}d}"

@@ -1,8 +1,23 @@
 """The SQL of one ledger's table (architecture.md habit 5, Anki's browser table):
 the ids a search, a period and equality filters keep, in the order of a
-column, and the display texts of a page of rows, with references resolved by
-one query per looked-up table. Qt-free: ``app.ui.ledger_model`` puts a table
-model on top of it."""
+column, a window of them at a time, their count, and the display texts of a
+page of rows, with references resolved by one query per looked-up table.
+Qt-free: ``app.ui.ledger_model`` puts a table model on top of it, and
+``app.reports.ledger_export`` streams the same statement into a sheet.
+
+A ledger of a million rows never has all its ids read: a page is a window of
+the ordered ids (from the far end, in reverse order, for the second half), and
+the count is a query of its own that the table runs in the background.
+
+The text search reads the derived indexes of ``app.search_index`` where a
+ledger has them: on SQLite a ``MATCH`` on the ledger's FTS5 trigram table for
+three characters or more (a reference matches through the index of the table
+it names, restricted to the column shown); on PostgreSQL the ILIKE uses the
+pg_trgm indexes by itself. One or two characters are too short for a trigram:
+they are a LIKE over the columns, as everywhere without an index — the first
+page still comes at once for a common term (it is read in the order shown and
+stops after a page), only the count and a rare term read the whole ledger, in
+the background and on demand."""
 
 from __future__ import annotations
 
@@ -11,13 +26,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as attribute
 
-from sqlalchemy import Table, case, false, func, or_, select
+from sqlalchemy import Table, any_, case, column as sql_column, false, func, literal_column, or_, select, table as sql_table, union
 from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 from sqlalchemy.sql.operators import custom_op
 
+from app import search_index
 from app.ledgers import Field, Ledger, registry
 
 SEARCHED = ("text", "longtext")
+TRIGRAM = 3  # characters a trigram index needs
 # A row is drawn in red when one of these fields holds one of these values:
 # a CCP deviation, an alarm, a rejected delivery or lot, a failed test, a
 # nonconforming or recalled batch, a suspended supplier.
@@ -69,6 +86,10 @@ class Target:
         return cls(target.model.__table__, field.lookup.display, shown.display if shown else _plain,
                    shown is None or shown.kind in SEARCHED)
 
+    @property
+    def name(self) -> str:
+        return self.table.name
+
     def ids_and_texts(self, ids=None):
         column = self.table.c[self.display]
         statement = select(self.table.c.id, column)
@@ -83,6 +104,7 @@ class LedgerQuery:
     def __init__(self, ledger: Ledger, dialect: str = "sqlite"):
         self.ledger = ledger
         self.sqlite = dialect == "sqlite"
+        self.dialect = dialect
         self.table: Table = ledger.model.__table__
         self.fields = tuple(ledger.fields)
         self.targets = {f.name: Target.of(f) for f in self.fields if f.kind == "ref"}
@@ -106,14 +128,42 @@ class LedgerQuery:
         if field.kind != "ref":
             return self._like(column, text)
         target = self.targets[field.name]
+        if self._indexed(target.name, text) and target.display in search_index.SEARCHED[target.name]:
+            return column.in_(_matching_rows(target.name, text, target.display))
         return column.in_(select(target.table.c.id).where(self._like(target.table.c[target.display], text)))
+
+    def _indexed(self, table: str, text: str) -> bool:
+        """Whether a trigram index answers a search of ``text`` in ``table`` on SQLite."""
+        return self.sqlite and table in search_index.SEARCHED and len(text) >= TRIGRAM
+
+    def _search(self, text: str) -> ColumnElement:
+        fields = self.searched_fields()
+        if self.table.name not in search_index.SEARCHED or len(text) < TRIGRAM:
+            found = [self._matches(field, text) for field in fields]
+            return or_(*found) if found else false()
+        # Every part answered by an index, and their union the rows: an OR of them
+        # would make both databases read every row to test it.
+        own = [f for f in fields if f.kind != "ref"]
+        indexed = set(search_index.SEARCHED[self.table.name])
+        parts = []
+        if self.sqlite:
+            parts.append(_matching_rows(self.table.name, text))  # one MATCH for the own text columns
+            own = [f for f in own if f.name not in indexed]
+        if own:  # PostgreSQL: a BitmapOr over the pg_trgm indexes
+            parts.append(select(self.table.c.id).where(or_(*(self._matches(f, text) for f in own))))
+        parts += [select(self.table.c.id).where(self._matches(f, text)) for f in fields if f.kind == "ref"]
+        found = union(*parts) if len(parts) > 1 else parts[0]
+        if self.sqlite:
+            return self.table.c.id.in_(found)
+        # PostgreSQL cannot size the union (an empty table's estimate is the whole ledger)
+        # and would hash-join it against every row: an array it reads once is used as such.
+        return self.table.c.id == any_(func.array(found.scalar_subquery()))
 
     def where(self, filters: Filters) -> list[ColumnElement]:
         clauses: list[ColumnElement] = []
         text = filters.search.strip().replace("\x00", "")  # the driver refuses NUL in SQL
         if text:
-            found = [self._matches(field, text) for field in self.searched_fields()]
-            clauses.append(or_(*found) if found else false())
+            clauses.append(self._search(text))
         if self.ledger.date_field and (filters.date_from or filters.date_to):
             clauses += self._period(_day(filters.date_from), _day(filters.date_to))
         for name, value in (filters.equals or {}).items():
@@ -153,10 +203,12 @@ class LedgerQuery:
         keys: list[ColumnElement] = []
         if 0 <= column < len(self.fields):
             statement, key = self._sort_key(statement, self.fields[column])
-            if self.sqlite and (filters.search.strip() or filters.equals):
+            if self.sqlite and (len(filters.search.strip()) >= TRIGRAM or filters.equals):
                 # SQLite would walk the sort column's index and read the rows one by one
                 # rather than sort what the filter keeps: 170 ms against 25 ms over
-                # 100,000 rows. A unary + keeps an index from giving the order.
+                # 100,000 rows. A unary + keeps an index from giving the order. (A search
+                # too short for the trigram index reads the rows anyway: walked in the
+                # order shown, its first page stops after a page of matches.)
                 key = UnaryExpression(key, operator=custom_op("+"))
             keys.append(key)
         if descending:
@@ -170,11 +222,43 @@ class LedgerQuery:
             # through a LEFT OUTER JOIN on an alias (archive cites archive).
             target = self.targets[field.name]
             alias = target.table.alias(f"sort_{field.name}")
-            return statement.outerjoin(alias, alias.c.id == key), alias.c[target.display]
+            if self.table.c[field.name].nullable:
+                return statement.outerjoin(alias, alias.c.id == key), alias.c[target.display]
+            # An inner join where every row has one: the database may then walk the
+            # looked-up table in the order of what it shows and stop after a page.
+            return statement.join(alias, alias.c.id == key), alias.c[target.display]
         if field.kind == "choice":
             # A choice sorts in the order its choices are declared (the workflow's order).
             key = case({code: rank for rank, code in enumerate(field.choices)}, value=key, else_=len(field.choices))
         return statement, key
+
+    def count(self, filters: Filters):
+        """SELECT count(*) of the rows the filters keep."""
+        return select(func.count()).select_from(self.table).where(*self.where(filters))
+
+    def window(self, session, filters: Filters, column: int, descending: bool, offset: int, limit: int,
+               total: int | None = None) -> list[int]:
+        """The ids of rows ``offset`` … ``offset + limit - 1`` in the order of the column.
+        In the second half of ``total`` rows the window is read from the other end in
+        the reverse order (the exact reverse: the id breaks every tie), so the deepest
+        page costs what the middle one does."""
+        if total is not None and offset > total // 2:
+            first = max(0, total - offset - limit)
+            wanted = min(limit, total - offset)
+            if wanted <= 0:
+                return []
+            ids = session.execute(self.ids(filters, column, not descending).offset(first).limit(
+                total - offset - first)).scalars().all()
+            return ids[::-1][:wanted]
+        return session.execute(self.ids(filters, column, descending).offset(offset).limit(limit)).scalars().all()
+
+    def position(self, session, filters: Filters, column: int, descending: bool, record_id: int) -> int | None:
+        """Where ``record_id`` is in that order (None: the filters leave it out)."""
+        ordered = self.ids(filters, column, descending)
+        numbered = ordered.add_columns(func.row_number().over(order_by=ordered._order_by_clauses).label("n"))
+        numbered = numbered.order_by(None).subquery()
+        found = session.execute(select(numbered.c.n).where(numbered.c.id == record_id)).scalar()
+        return None if found is None else found - 1
 
     def page(self, session, ids: list[int]) -> dict[int, Row]:
         """Display rows for some ids: one query for the rows, one per looked-up table."""
@@ -221,6 +305,15 @@ class LedgerQuery:
         first, last = session.execute(select(select(func.min(column)).scalar_subquery(),
                                              select(func.max(column)).scalar_subquery())).one()
         return _day(first), _day(last)
+
+
+def _matching_rows(table: str, text: str, column: str | None = None):
+    """The rowids of ``table``'s FTS5 trigram index that hold ``text`` (in ``column`` only, if given)."""
+    index = search_index.search_table(table)
+    phrase = '"' + text.replace('"', '""') + '"'
+    query = f"{{{column}}} : {phrase}" if column else phrase
+    return select(sql_column("rowid")).select_from(sql_table(index)).where(
+        literal_column(index).op("MATCH")(query))
 
 
 def read_ids(session, statement) -> list[int]:

@@ -15,19 +15,22 @@ import logging
 import os
 import sys
 
-from PySide6.QtCore import QEvent, QObject, QSettings, QTimer, QtMsgType, qInstallMessageHandler
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QEvent, QObject, QSettings, Qt, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtGui import QFontDatabase, QIcon, QPixmap
-from PySide6.QtWidgets import QApplication, QProgressDialog
+from PySide6.QtWidgets import QApplication, QLabel, QProgressDialog, QVBoxLayout, QWidget
 
 from app import i18n
 from app import log as app_log
-from app.db import open_database
 from app.i18n import tr
 from app.paths import chosen_database
 
-from .context import AppContext
 from .dialogs import Dialogs, show_error
 from .tasks import TaskRunner
+
+if TYPE_CHECKING:  # the database layer loads after the splash is painted (see run)
+    from .context import AppContext
 
 log = logging.getLogger("ui")
 qt_log = logging.getLogger("qt")
@@ -131,6 +134,27 @@ def app_icon() -> QIcon:
     return QIcon(pixmap)
 
 
+def splash(app: QApplication) -> QWidget:
+    """The first window, painted before the database layer and the models load (half
+    a second of imports a user would otherwise wait for in front of nothing). A
+    frameless window of our own, not a QSplashScreen: that one waits up to a
+    second for the window system to say it is exposed."""
+    screen = QWidget(None, Qt.WindowType.SplashScreen | Qt.WindowType.FramelessWindowHint)
+    layout = QVBoxLayout(screen)
+    layout.setContentsMargins(40, 28, 40, 28)
+    icon = QLabel()
+    icon.setPixmap(app_icon().pixmap(128, 128))
+    icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+    layout.addWidget(icon)
+    for text in ("食品质量技术档案", tr("Starting…")):
+        label = QLabel(text)
+        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        layout.addWidget(label)
+    screen.show()
+    app.processEvents()
+    return screen
+
+
 def make_application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("FoodArchive")
@@ -224,9 +248,8 @@ def open_or_explain(db: str | None, backups: list, *, dialog: bool = True):
     cannot be opened and what to do (a missing, corrupt, read-only, locked,
     unreachable or newer database). Without ``dialog`` (the smoke check, which
     nobody watches) only the line on standard error."""
+    from app.db import check_writable, open_database
     from app.problems import explain
-
-    from app.db import check_writable
 
     url, is_default = chosen_database(db)
     try:
@@ -259,16 +282,22 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
         check_fonts()
         if app_log.problem():
             Dialogs.warn(None, tr("No log file"), app_log.problem())
+    first = splash(app)  # painted before the database layer and the models load
     backups: list = []
     opened = open_or_explain(db, backups, dialog=not smoke)
     if opened is None:
+        first.close()
         return 1
     engine, sessions = opened
+    from .context import AppContext
+
     ctx = AppContext(engine, sessions, TaskRunner(app))
     shown: dict = {}  # the main window, once there is one: error dialogs sit on it
     _install_crash_dialog(lambda: shown.get("window"))  # the login dialogs too
 
     from .login import log_in
+
+    first.close()
 
     # The smoke check asks nothing: it builds the screens and quits at once.
     if smoke:

@@ -1,21 +1,25 @@
 """A table model for any ledger (architecture.md habit 5, Anki's browser table).
 
 Rows are the ids of one SQL query, filtered and ordered in SQL (the Qt-free
-``app.services.ledger_query``). The cells come from a lazily filled cache,
-fetched a page of rows at a time with ``id IN (...)``; the references of a
-page are resolved with one query per looked-up table, never one per row.
-Nothing here hides rows one by one.
+``app.services.ledger_query``), never all read: a page of rows is a window of
+that query (``LIMIT``/``OFFSET``, the second half read from the far end), its
+cells fetched with ``id IN (...)`` and the references of a page resolved with
+one query per looked-up table, never one per row. The number of rows is a
+``count(*)`` of its own: when the first page is not the whole answer, the
+table shows that page at once and the count runs on the task runner; when it
+comes back, the rest of the rows are inserted (``countChanged`` tells the
+page). Nothing here hides rows one by one.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QColor
 
 from app.ledgers import Ledger
-from app.services.ledger_query import Filters, LedgerQuery, Row, read_ids
+from app.services.ledger_query import Filters, LedgerQuery, Row
 
 from .context import AppContext
 
@@ -40,6 +44,8 @@ def _wider_than(text: str, width: int) -> bool:
 class LedgerTableModel(QAbstractTableModel):
     """Columns are the ledger's fields; rows are record ids, shown a page at a time."""
 
+    countChanged = Signal()  # the count came back from the background (or was known at once)
+
     def __init__(self, ctx: AppContext, ledger: Ledger, parent=None):
         super().__init__(parent)
         self.ctx = ctx
@@ -48,8 +54,10 @@ class LedgerTableModel(QAbstractTableModel):
         self.fields = self.query.fields
         self.filters = Filters()
         self.sorting: tuple[int, bool] = self.query.default_sort()  # (column, descending)
-        self._ids: list[int] = []
-        self._pages: OrderedDict[int, list[Row | None]] = OrderedDict()
+        self._rows = 0  # what the view is told
+        self.counted = True  # False while the count runs in the background
+        self._generation = 0  # a count that comes back for older filters is dropped
+        self._pages: OrderedDict[int, list[tuple[int, Row | None]]] = OrderedDict()
         self._requery()
 
     # ------------------------------------------------------------ API
@@ -70,45 +78,85 @@ class LedgerTableModel(QAbstractTableModel):
             self.refresh()
 
     def refresh(self) -> None:
-        """Query the ids again and forget every cached row (after a save or a filter)."""
+        """Query again and forget every cached row (after a save or a filter)."""
         self.beginResetModel()
         self._requery()
         self.endResetModel()
+        self.countChanged.emit()
 
     def record_id(self, row: int) -> int:
-        return self._ids[row]
+        return self._page(row // PAGE_SIZE)[row % PAGE_SIZE][0]
 
     def row_of(self, record_id: int) -> int | None:
-        try:
-            return self._ids.index(record_id)
-        except ValueError:
-            return None
+        for number, page in self._pages.items():
+            for offset, (ident, _row) in enumerate(page):
+                if ident == record_id:
+                    return number * PAGE_SIZE + offset
+        with self.ctx.read() as session:
+            row = self.query.position(session, self.filters, *self.sorting, record_id)
+        return row if row is not None and row < self._rows else None
 
     def _requery(self) -> None:
-        statement = self.query.ids(self.filters, *self.sorting)
-        with self.ctx.read() as session:
-            self._ids = read_ids(session, statement)
+        self._generation += 1
         self._pages.clear()
+        with self.ctx.read() as session:
+            first = self.query.window(session, self.filters, *self.sorting, 0, PAGE_SIZE + 1)
+            self._pages[0] = self._fetch(session, first[:PAGE_SIZE])
+        self._rows = min(len(first), PAGE_SIZE)
+        self.counted = len(first) <= PAGE_SIZE
+        if not self.counted:
+            self._count_in_background()
 
-    def _row(self, row: int) -> Row | None:
-        number = row // PAGE_SIZE
+    def _count_in_background(self) -> None:
+        generation, statement, sessions = self._generation, self.query.count(self.filters), self.ctx.sessions
+
+        def count(_progress) -> int:
+            with sessions() as session:
+                return session.scalar(statement)
+
+        self.ctx.runner.run(count, lambda total: self._counted(generation, total), lambda _error: None)
+
+    def _counted(self, generation: int, total: int) -> None:
+        if generation != self._generation:
+            return  # the filters changed meanwhile: a newer count is on its way
+        if total > self._rows:
+            self.beginInsertRows(QModelIndex(), self._rows, total - 1)
+            self._rows = total
+            self.endInsertRows()
+        elif total < self._rows:  # rows deleted since the first page was read
+            self.beginRemoveRows(QModelIndex(), total, self._rows - 1)
+            self._rows = total
+            self.endRemoveRows()
+        self.counted = True
+        self.countChanged.emit()
+
+    def _fetch(self, session, ids: list[int]) -> list[tuple[int, Row | None]]:
+        found = self.query.page(session, ids)
+        return [(ident, found.get(ident)) for ident in ids]  # None: deleted since the ids were read
+
+    def _page(self, number: int) -> list[tuple[int, Row | None]]:
         page = self._pages.get(number)
         if page is None:
-            ids = self._ids[number * PAGE_SIZE:(number + 1) * PAGE_SIZE]
             with self.ctx.read() as session:
-                found = self.query.page(session, ids)
-            page = [found.get(ident) for ident in ids]  # None: deleted since the ids were read
+                ids = self.query.window(session, self.filters, *self.sorting, number * PAGE_SIZE, PAGE_SIZE,
+                                        total=self._rows if self.counted else None)
+                page = self._fetch(session, ids)
             self._pages[number] = page
             while len(self._pages) > CACHED_PAGES:
                 self._pages.popitem(last=False)
         else:
             self._pages.move_to_end(number)
-        return page[row % PAGE_SIZE]
+        return page
+
+    def _row(self, row: int) -> Row | None:
+        page = self._page(row // PAGE_SIZE)
+        offset = row % PAGE_SIZE
+        return page[offset][1] if offset < len(page) else None
 
     # ------------------------------------------------------------ Qt
 
     def rowCount(self, parent: ANY_INDEX = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._rows
 
     def columnCount(self, parent: ANY_INDEX = QModelIndex()) -> int:
         return 0 if parent.isValid() else len(self.fields)
@@ -120,13 +168,15 @@ class LedgerTableModel(QAbstractTableModel):
 
     def data(self, index: ANY_INDEX, role: int = Qt.ItemDataRole.DisplayRole):
         # A view asks each cell for a dozen roles as it paints: answer the others first.
-        if role not in ROLES or not index.isValid() or not 0 <= index.row() < len(self._ids):
+        if role not in ROLES or not index.isValid() or not 0 <= index.row() < self._rows:
             return None
         field = self.fields[index.column()]
         if role == Qt.ItemDataRole.TextAlignmentRole:
             return RIGHT if field.kind in NUMERIC else None
         if role == ID_ROLE:
-            return self._ids[index.row()]
+            page = self._page(index.row() // PAGE_SIZE)
+            offset = index.row() % PAGE_SIZE
+            return page[offset][0] if offset < len(page) else None
         row = self._row(index.row())
         if row is None:
             return None

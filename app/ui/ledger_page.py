@@ -71,7 +71,7 @@ class LedgerPage(QWidget):
             layout.addLayout(filters)
         self.table = self._table()
         layout.addWidget(self.table, 1)
-        self.model.modelReset.connect(self._show_count)
+        self.model.countChanged.connect(self._show_count)
         self._show_count()
 
     # ------------------------------------------------------------ building
@@ -223,7 +223,10 @@ class LedgerPage(QWidget):
         self._search_timer.start()  # debounced: one query when the typing pauses
 
     def _show_count(self) -> None:
-        self.count_label.setText(tr("{count} rows", count=self.model.rowCount()))
+        if self.model.counted:
+            self.count_label.setText(tr("{count} rows", count=self.model.rowCount()))
+        else:  # a big ledger: the first page is shown, the count is on its way
+            self.count_label.setText(tr("{count}+ rows, counting…", count=self.model.rowCount()))
 
     def _on_activated(self, index: QModelIndex) -> None:
         if index.isValid():

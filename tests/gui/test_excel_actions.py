@@ -75,9 +75,9 @@ def test_cancelled_export_leaves_no_file(ctx, page, qtbot, monkeypatch, shown, t
 
     real = ledger_export.stream_rows
 
-    def slow(session, query, layout, ids, report=None):
+    def slow(session, query, layout, ids, report=None, total=None):
         page.excel.progress.cancel()  # the user presses Cancel while rows are written
-        yield from real(session, query, layout, ids, report)
+        yield from real(session, query, layout, ids, report, total)
 
     monkeypatch.setattr(ledger_export, "stream_rows", slow)
     page.excel.export_action.trigger()

@@ -10,11 +10,12 @@ from sqlalchemy import inspect
 from app.db import has_schema, make_engine, upgrade
 from app.migrations import alembic_config
 from app.models import Base
+from app.search_index import include_object
 
 
 def test_models_and_migrations_agree(engine):
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": include_object})
         assert compare_metadata(context, Base.metadata) == []
 
 

@@ -383,3 +383,84 @@ def test_trace_matches_brute_force(session, g):
             assert inputs == observed(data)["feed_links"]
     finally:
         savepoint.rollback()
+
+
+def test_the_json_text_is_to_json(example):
+    for number, direction in (("L1", "forward"), ("D1", "backward"), ("SB1", "forward")):
+        result = trace(example, number, direction)
+        assert json.loads(result.json_text()) == result.to_json()
+
+
+# ---------------------------------------------------------------- property test on a generated factory
+
+
+def expected_from_rows(f, number: str, direction: str) -> dict:
+    """The trace of ``number`` by fixpoint over the generated rows (no database)."""
+    lot_no = {r["id"]: r["lot_no"] for r in f.rows("material_lot")}
+    batch_no = {r["id"]: r["batch_no"] for r in f.rows("product_batch")}
+    feeds = [("lot" if r["material_lot_id"] else "batch", r["material_lot_id"] or r["source_batch_id"], r["batch_id"],
+              Decimal(r["quantity"])) for r in f.rows("feeding")]
+    packs = {r["id"]: r for r in f.rows("commodity_batch")}
+    sales = {r["id"]: r for r in f.rows("delivery")}
+    lots = {r["id"] for r in f.rows("material_lot") if number in (r["lot_no"], r["supplier_lot"])}
+    batches = {i for i, n in batch_no.items() if n == number}
+    cbs = {i for i, r in packs.items() if r["lot_code"] == number}
+    dels = {i for i, r in sales.items() if r["delivery_no"] == number}
+    if direction == "forward":
+        while new := {dst for kind, src, dst, _q in feeds if src in (lots if kind == "lot" else batches)} - batches:
+            batches |= new
+        cbs |= {i for i, r in packs.items() if r["product_batch_id"] in batches}
+        dels |= {i for i, r in sales.items() if r["commodity_batch_id"] in cbs}
+    else:
+        cbs |= {sales[i]["commodity_batch_id"] for i in dels}
+        batches |= {packs[i]["product_batch_id"] for i in cbs}
+        while new := {src for kind, src, dst, _q in feeds if kind == "batch" and dst in batches} - batches:
+            batches |= new
+        lots |= {src for kind, src, dst, _q in feeds if kind == "lot" and dst in batches}
+    members = {"lot": lots, "batch": batches}
+    source_name = {"lot": lot_no, "batch": batch_no}
+    supplier_of = {r["id"]: r["supplier_id"] for r in f.rows("material_lot")}
+    customers = {r["id"]: r["name"] for r in f.rows("customer")}
+    suppliers = {r["id"]: r["name"] for r in f.rows("supplier")}
+    return {
+        "lots": sorted(lot_no[i] for i in lots),
+        "batches": sorted(batch_no[i] for i in batches),
+        "commodities": sorted(packs[i]["lot_code"] for i in cbs),
+        "deliveries": sorted(sales[i]["delivery_no"] for i in dels),
+        "customers": sorted({customers[sales[i]["customer_id"]] for i in dels}),
+        "suppliers": sorted({suppliers[supplier_of[i]] for i in lots}),
+        "feed_links": Counter((source_name[kind][src], batch_no[dst], q) for kind, src, dst, q in feeds
+                              if src in members[kind] and dst in batches),
+        "pack_links": Counter((batch_no[r["product_batch_id"]], r["lot_code"], Decimal(r["product_quantity_used"]))
+                              for i, r in packs.items() if i in cbs and r["product_batch_id"] in batches),
+        "fed": {batch_no[i]: sum((q for *_x, dst, q in feeds if dst == i), Decimal(0)) for i in batches},
+    }
+
+
+@pytest.mark.slow
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 10**6), picks=st.lists(st.tuples(st.integers(0, 10**6), st.sampled_from(["forward", "backward"])),
+                                                   min_size=1, max_size=4))
+def test_trace_of_a_generated_factory_matches_brute_force(session, seed, picks):
+    """Five levels, three of them mixing, shared supplier lots and a salt lot: the
+    generator the benches use (bench/factory.py), at a few dozen rows."""
+    from bench.factory import SALT_LOT, Plan, generate, load
+
+    factory = generate(Plan.tiny(seed))
+    candidates = ([SALT_LOT] + [r["lot_no"] for r in factory.rows("material_lot")]
+                  + [r["supplier_lot"] for r in factory.rows("material_lot")]
+                  + [r["batch_no"] for r in factory.rows("product_batch")]
+                  + [r["lot_code"] for r in factory.rows("commodity_batch")]
+                  + [r["delivery_no"] for r in factory.rows("delivery")])
+    savepoint = session.begin_nested()
+    try:
+        load(session.connection(), factory)
+        for pick, direction in picks:
+            number = candidates[pick % len(candidates)]
+            result = trace(session, number, direction)
+            data = result.to_json()
+            assert observed(data) == expected_from_rows(factory, number, direction), (number, direction)
+            assert result.flags() == []  # the generated quantities add up
+            assert json.loads(result.json_text()) == data
+    finally:
+        savepoint.rollback()

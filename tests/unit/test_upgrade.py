@@ -131,3 +131,25 @@ def test_the_command_line_says_where_the_copy_is(old_db):
     assert result.returncode == 0, result.stderr
     (backup,) = old_db.parent.glob("foodarchive-backup-rev0001-*.db")
     assert f"升级前的副本保存在：{backup}" in result.stderr
+
+
+def test_head_revision_read_without_alembic_is_alembics_own():
+    from alembic.script import ScriptDirectory
+
+    assert head_revision() == ScriptDirectory.from_config(alembic_config(None)).get_current_head()
+
+
+def test_a_current_database_opens_without_loading_alembic(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "current.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    probe = ("import sys; from app.db import make_engine, upgrade; "
+             f"upgrade(make_engine({f'sqlite:///{path}'!r})); "
+             "print(sorted(m for m in sys.modules if m.split('.')[0] == 'alembic'))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
