@@ -34,7 +34,8 @@ PREFIX = "search_"  # of every derived index
 # Frozen here, not derived from app.ledgers: a migration must not change with the
 # code; tests/unit/test_search_index.py checks that the declarations still agree.
 SEARCHED: dict[str, tuple[str, ...]] = {
-    "delivery": ("delivery_no", "certificate_no", "confirmation_no", "cold_chain", "vehicle", "paper_ref", "remarks"),
+    "delivery": ("delivery_no", "certificate_no", "confirmation_no", "confirmed_by", "cold_chain", "vehicle", "paper_ref",
+                 "remarks"),
     "stock_movement": ("note",),
     "feeding": ("unit", "method"),
     "ccp_reading": ("corrective_action",),

@@ -127,11 +127,17 @@ def period_scope(first: dt.date, last: dt.date) -> Scope:
     return Scope(first=first, last=last, label=f"{first:%Y-%m-%d} 至 {last:%Y-%m-%d}")
 
 
-def trace_scope(result: TraceResult) -> Scope:
+def trace_scope(session: Session, result: TraceResult) -> Scope:
+    """A sale line of a trace carries its number, not its id (it holds only what
+    is shown): the ids are read by number."""
     direction = "正向" if result.direction == "forward" else "反向"
+    numbers = sorted({e["delivery_no"] for e in result.deliveries})
+    deliveries: set[int] = set()
+    for chunk in _chunks(numbers):
+        deliveries.update(session.scalars(select(Delivery.id).where(Delivery.delivery_no.in_(chunk))))
     return Scope(
         lots={e["id"] for e in result.material_lots}, batches={e["id"] for e in result.product_batches},
-        commodities={e["id"] for e in result.commodity_batches}, deliveries={e["id"] for e in result.deliveries},
+        commodities={e["id"] for e in result.commodity_batches}, deliveries=deliveries,
         label=f"{direction}追溯「{result.query}」",
     )
 
@@ -543,4 +549,4 @@ def export_period(session: Session, first: dt.date, last: dt.date, path: str | o
 
 
 def export_trace(session: Session, result: TraceResult, path: str | os.PathLike) -> Summary:
-    return export(session, trace_scope(result), path)
+    return export(session, trace_scope(session, result), path)

@@ -57,8 +57,8 @@ class SupplierTableModel(LedgerTableModel):
             self._standings = suppliers.standings(session)
 
     def data(self, index, role: int = Qt.ItemDataRole.DisplayRole):
-        if index.isValid() and index.column() == self._status_column and 0 <= index.row() < len(self._ids):
-            code = self._standings.get(self._ids[index.row()])
+        if index.isValid() and index.column() == self._status_column and 0 <= index.row() < self.rowCount():
+            code = self._standings.get(self.record_id(index.row()))
             if role == Qt.ItemDataRole.ForegroundRole:
                 return colour(code)
             if role == Qt.ItemDataRole.BackgroundRole:

@@ -118,7 +118,7 @@ def test_a_trace_exports_every_kind_of_event_and_validates(session, validator, t
     assert names[digital_link] == "原味豆浆 250mL"
     assert p.customer.name in names.values() and "上海测试豆制品有限公司" in names.values()
 
-    again, _ = epcis.build_document(session, epcis.trace_scope(result))
+    again, _ = epcis.build_document(session, epcis.trace_scope(session, result))
     assert [e["eventID"] for e in again["epcisBody"]["eventList"]] == [e["eventID"] for e in document["epcisBody"]["eventList"]]
     assert len({e["eventID"] for e in document["epcisBody"]["eventList"]}) == summary.events
 
