@@ -1,7 +1,7 @@
 """The ledger declarations: import this package to get every ledger registered."""
 
 from .base import Field, Ledger, Lookup, register, registry
-from . import master, records, safety  # noqa: F401  (registers the declarations)
+from . import internal_audit, master, records, safety  # noqa: F401  (registers the declarations)
 
 
 def ledger(key: str) -> Ledger:

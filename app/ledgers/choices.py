@@ -51,6 +51,11 @@ VERDICT = {"pass": "合格", "fail": "不合格"}
 COMMODITY_STATUS = {"packed": "已包装", "released": "已放行", "recalled": "已召回", "destroyed": "已销毁"}
 GOODS_MOVEMENT_KIND = {"in": "入库", "out": "出库"}
 RECALL_STATUS = {"open": "召回中", "closed": "已结束"}
+RECALL_LEVEL = {"一级": "一级召回", "二级": "二级召回", "三级": "三级召回"}
+NOTIFY_HOW = {"电话": "电话", "传真": "传真", "电子邮件": "电子邮件", "书面通知": "书面通知", "上门": "上门"}
+AUDIT_KIND = {"checklist": "内部审核", "drill": "召回演练"}
+INCIDENT_KIND = {"label_mixup": "标签混用", "info_lost": "信息丢失", "info_damaged": "信息损毁",
+                 "platform_outage": "平台中断", "other": "其他"}
 ARCHIVE_KIND = {"product": "产品档案", "commodity": "商品档案", "warning": "食品安全警示档案", "safety": "安全管理档案"}
 RETENTION = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
 # What an archive row stores (an old "closed" one reads as 整理中: it was never

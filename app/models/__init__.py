@@ -10,6 +10,7 @@ from .distribution import (
     Recall,
     RecallProgress,
 )
+from .internal_audit import CorrectiveAction, Incident, InternalAudit
 from .integrity import Amendment, AuditEntry, Setting
 from .master import (
     CriticalControlPoint,
@@ -46,6 +47,7 @@ from .production import (
     SterilisationRecord,
 )
 from .platform import OutboxEntry, UploadSchedule
+from .recall import RecallCustomer, RecallScope
 from .quality import Inspection, InspectionItem, InspectionStandard, RetainedSample
 from .receiving import IncomingInspection, MaterialLot, StockMovement
 from .safety import (

@@ -94,6 +94,9 @@ class Recall(Submittable, Recorded, Base):
     __tablename__ = "recall"
     __label__ = "召回记录"
     live_columns = frozenset({"status"})
+    # Migration 0012 (see audit.added_later): the frozen scope's start, the
+    # level's deadlines as they were when the recall started, the close.
+    added_columns = frozenset({"query", "notify_by", "finish_by", "unaccounted_reason", "closed_on"})
     recall_no: Mapped[str] = mapped_column(String(40), unique=True)
     product_batch_id: Mapped[int] = fk("product_batch.id")
     started_on: Mapped[dt.date]
@@ -104,6 +107,11 @@ class Recall(Submittable, Recorded, Base):
     corrective_measures: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(20), default="open")  # open, closed
     manager_id: Mapped[int] = fk("person.id")
+    query: Mapped[str | None] = mapped_column(String(40))  # the number the scope was traced from
+    notify_by: Mapped[dt.datetime | None]  # every customer told by then (24/48/72 h)
+    finish_by: Mapped[dt.date | None]  # the recall done by then (10/20/30 working days)
+    unaccounted_reason: Mapped[str | None] = mapped_column(Text)  # why it closed with goods unaccounted
+    closed_on: Mapped[dt.date | None]
 
     product_batch: Mapped[ProductBatch] = relationship()
     progress: Mapped[list[RecallProgress]] = relationship(back_populates="recall")

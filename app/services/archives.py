@@ -454,7 +454,7 @@ def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive
 
 def file_warning(session: Session, batch: ProductBatch) -> Archive:
     """R3.3: one warning archive per non-conforming or recalled batch."""
-    from app.models import Destruction, Inspection, Recall, RecallProgress
+    from app.models import Destruction, Inspection, RecallCustomer, RecallProgress, RecallScope
 
     archive = session.scalar(select(Archive).where(Archive.kind == "warning", Archive.product_batch_id == batch.id))
     if archive is None:
@@ -470,17 +470,30 @@ def file_warning(session: Session, batch: ProductBatch) -> Archive:
         select(Inspection).where(Inspection.batch_id == batch.id, Inspection.conclusion == "fail").order_by(Inspection.sampled_at)
     ):
         materials.append(_inspection_material(inspection))
-    recalls = list(session.scalars(select(Recall).where(Recall.product_batch_id == batch.id).order_by(Recall.id)))
+    recalls = recalls_of(session, batch.id)
     if recalls:
+        ids = [r.id for r in recalls]
         materials.append(Material("recall", recalls, ledger("recall").title))
-        progress = list(session.scalars(select(RecallProgress).where(RecallProgress.recall_id.in_([r.id for r in recalls])).order_by(RecallProgress.id)))
-        if progress:
-            materials.append(Material("recall_progress", progress, ledger("recall_progress").title))
+        for model in (RecallScope, RecallCustomer, RecallProgress):
+            rows = list(session.scalars(select(model).where(model.recall_id.in_(ids)).order_by(model.id)))
+            if rows:
+                key = model.__tablename__
+                materials.append(Material(key, rows, ledger(key).title))
     destructions = list(session.scalars(select(Destruction).where(Destruction.product_batch_id == batch.id).order_by(Destruction.id)))
     if destructions:
         materials.append(Material("destruction", destructions, ledger("destruction").title))
     _sync(session, archive, materials)
     return archive
+
+
+def recalls_of(session: Session, batch_id: int) -> list:
+    """The recalls of a batch: started from it, or with its goods in their scope."""
+    from app.models import Recall, RecallScope
+
+    in_scope = select(RecallScope.recall_id).where(RecallScope.product_batch_id == batch_id,
+                                                   RecallScope.commodity_batch_id.is_not(None))
+    return list(session.scalars(select(Recall).where(
+        (Recall.product_batch_id == batch_id) | Recall.id.in_(in_scope)).order_by(Recall.id)))
 
 
 SAFETY_LEDGERS = (
@@ -490,6 +503,10 @@ SAFETY_LEDGERS = (
     "storage_condition_record",
     "near_expiry_handling",
     "environment_reading",
+    # R7.4: the internal audit of the traceability system (services.internal_audit).
+    "internal_audit",
+    "incident",
+    "corrective_action",
 )
 
 

@@ -239,20 +239,44 @@ def close_recall(session: Session, record: Recall, *, regulator_opinion: str, co
 
 
 def destroy(session: Session, values: Mapping[str, object]) -> Destruction:
-    """Destroy recalled or non-conforming goods, with time, place, people, method."""
+    """Destroy recalled or non-conforming goods, with time, place, people, method.
+    A lot is destroyed once, and never more than the factory holds of it (in
+    stock and returned); all is checked before the record is written."""
     users.require(session, "recall")
-    record = create(session, "destruction", values)
-    batch = session.get(ProductBatch, record.product_batch_id)
+    cleaned = ledger("destruction").clean(dict(values))
+    batch = get_or_fail(session, ProductBatch, cleaned["product_batch_id"], "product_batch_id", "产品批号")
     if batch.status not in ("recalled", "nonconforming"):
         raise fail("product_batch_id", "产品批号", f"产品批「{batch.batch_no}」未召回或判定不合格，不能按销毁处理")
-    if record.commodity_batch_id:
-        commodity = session.get(CommodityBatch, record.commodity_batch_id)
-        if record.units and record.units > commodity.units_on_hand + _returned(session, commodity):
-            raise fail("units", "销毁数量", "「销毁数量」超过在库与召回收回的数量")
+    commodity = None
+    if cleaned.get("commodity_batch_id"):
+        commodity = get_or_fail(session, CommodityBatch, cleaned["commodity_batch_id"], "commodity_batch_id", "商品批号")
+        if commodity.product_batch_id != batch.id:
+            raise fail("commodity_batch_id", "商品批号", f"商品批次「{commodity.lot_code}」不属于产品批「{batch.batch_no}」")
+    _refuse_second_destruction(session, batch, commodity)
+    units = cleaned.get("units")
+    if units is not None and units <= 0:
+        raise fail("units", "销毁数量", "「销毁数量」必须大于 0")
+    if commodity is not None and units:
+        there = commodity.units_on_hand + _returned(session, commodity)
+        if units > there:
+            raise fail("units", "销毁数量", f"「销毁数量」{units} 件超过商品批次「{commodity.lot_code}」在库与召回收回的 {there} 件")
+    record = create(session, "destruction", values)
+    if commodity is not None:
         commodity.status = "destroyed"
     submit(session, record)
     archives.file_warning(session, batch)
     return record
+
+
+def _refuse_second_destruction(session: Session, batch: ProductBatch, commodity: CommodityBatch | None) -> None:
+    where = (Destruction.commodity_batch_id == commodity.id if commodity is not None
+             else (Destruction.product_batch_id == batch.id) & Destruction.commodity_batch_id.is_(None))
+    earlier = session.scalars(select(Destruction).where(where).order_by(Destruction.id)).first()
+    if earlier is not None:
+        what = f"商品批次「{commodity.lot_code}」" if commodity is not None else f"产品批「{batch.batch_no}」"
+        raise fail("commodity_batch_id" if commodity is not None else "product_batch_id",
+                   "商品批号" if commodity is not None else "产品批号",
+                   f"{what}已于 {earlier.destroyed_at:%Y-%m-%d %H:%M} 销毁，不能重复销毁")
 
 
 def _returned(session: Session, commodity: CommodityBatch) -> int:

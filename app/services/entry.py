@@ -27,6 +27,7 @@ from . import common, distribution, guards, production, quality, receiving, safe
 _BATCH_WORKBENCH = lazy("Batch workbench")
 _RELEASE_DESK = lazy("Release desk")
 _TRACE = lazy("Trace")
+_RECALL = lazy("Recall desk")
 _ARCHIVE_BROWSER = lazy("Archive browser")
 _SUPPLIERS = lazy("Qualified supplier list")
 SCREENS = {
@@ -40,9 +41,11 @@ SCREENS = {
     "additive_use": _BATCH_WORKBENCH,
     "commodity_batch": _BATCH_WORKBENCH,
     "delivery": _RELEASE_DESK,
-    "recall": _TRACE,
-    "recall_progress": _TRACE,
-    "destruction": _TRACE,
+    "recall": _RECALL,
+    "recall_progress": _RECALL,
+    "recall_scope": _RECALL,
+    "recall_customer": _RECALL,
+    "destruction": _RECALL,
     "archive": _ARCHIVE_BROWSER,
     "catalogue_entry": _ARCHIVE_BROWSER,
     "archive_record": _ARCHIVE_BROWSER,

@@ -26,7 +26,7 @@ from app.errors import FieldError, PermissionDenied, UserError, ValidationError
 from app.ledgers import Ledger, registry
 from app.models import (
     Amendment, Archive, ArchiveSeal, CatalogueEntry, CCPReading, CommodityBatch, Delivery, Destruction, Inspection,
-    ProductBatch, Recall, RetainedSample, User,
+    ProductBatch, RetainedSample, User,
 )
 
 from . import archives, signatures, users
@@ -138,8 +138,7 @@ def _commodity(session: Session, archive: Archive) -> list[Blocker]:
 
 def _warning(session: Session, archive: Archive) -> list[Blocker]:
     found = []
-    for recall in session.scalars(select(Recall).where(Recall.product_batch_id == archive.product_batch_id)
-                                  .order_by(Recall.id)):
+    for recall in archives.recalls_of(session, archive.product_batch_id):
         if recall.status != "closed":
             found.append(Blocker("unfinished", f"召回「{recall.recall_no}」尚未结束", "recall", recall.id))
         elif not (recall.regulator_opinion or "").strip():

@@ -42,6 +42,9 @@ DEFAULTS: dict[str, object] = {
     # The largest file that may be attached to a record (R3.6), in MB: a
     # scanned voucher is a few MB; every PC reads attachments over the network.
     "attachment_max_mb": 20,
+    # 食品召回管理办法 art. 19–20: per level, hours to notify every customer
+    # and working days to finish the recall (the factory may set its own).
+    "recall_levels": {"一级": [24, 10], "二级": [48, 20], "三级": [72, 30]},
 }
 
 LABELS = {
@@ -58,6 +61,7 @@ LABELS = {
     "digital_link_resolver": "GS1 数字链接解析地址",
     "epcis_id_base": "EPCIS 自有标识前缀",
     "attachment_max_mb": "附件大小上限（MB）",
+    "recall_levels": "召回级别与期限",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
@@ -80,6 +84,8 @@ def put(session: Session, key: str, value) -> None:
         value = check_uri_setting(key, value)
     if key == "attachment_max_mb":
         value = check_attachment_limit(value)
+    if key == "recall_levels":
+        value = check_recall_levels(value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -119,6 +125,24 @@ def check_uri_setting(key: str, value) -> str:
             or any(ch.isspace() for ch in value) or not value.isascii():
         raise ValidationError(FieldError(key, label, f"「{label}」应为 https:// 开头、不含空格、? 和 # 的网址，例如 https://trace.example.cn"))
     return value
+
+
+def check_recall_levels(value) -> dict[str, list[int]]:
+    """Each level: [hours to notify, working days to finish], both whole and positive."""
+    label = LABELS["recall_levels"]
+    checked: dict[str, list[int]] = {}
+    for level, pair in (value or {}).items() if isinstance(value, dict) else ():
+        try:
+            hours, days = (int(part) for part in pair)
+        except (TypeError, ValueError):
+            hours = days = 0
+        if not str(level).strip() or hours <= 0 or days <= 0:
+            raise ValidationError(FieldError("recall_levels", label,
+                                             f"「{label}」中「{level}」的通知时限（小时）和完成时限（工作日）必须是正整数"))
+        checked[str(level).strip()] = [hours, days]
+    if not checked:
+        raise ValidationError(FieldError("recall_levels", label, f"「{label}」至少要有一个级别"))
+    return checked
 
 
 ATTACHMENT_MAX_MB = 200  # a database row, read whole into memory on every PC

@@ -37,6 +37,8 @@ EXPECTED_KEYS = {
     # R2.9–R2.10
     "environment_reading", "water_monitoring", "equipment_upkeep", "workshop_cleanliness",
     "storage_condition_record", "near_expiry_handling",
+    # Issue 13: a recall's frozen scope and customers; R7.4 the internal audit
+    "recall_scope", "recall_customer", "internal_audit", "incident", "corrective_action",
 }  # fmt: skip
 
 ARCHIVES = {
@@ -46,10 +48,10 @@ ARCHIVES = {
         "retained_sample", "inspection", "inspection_item", "incoming_inspection",
     },
     "commodity": {"commodity_batch", "finished_goods_movement", "delivery"},
-    "warning": {"recall", "recall_progress", "destruction"},
+    "warning": {"recall", "recall_progress", "recall_scope", "recall_customer", "destruction"},
     "safety": {
         "environment_reading", "water_monitoring", "equipment_upkeep", "workshop_cleanliness",
-        "storage_condition_record", "near_expiry_handling",
+        "storage_condition_record", "near_expiry_handling", "internal_audit", "incident", "corrective_action",
     },
 }  # fmt: skip
 
