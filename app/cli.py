@@ -350,6 +350,12 @@ def cmd_print_label(args) -> int:
     return reports_cli.print_label(_open(args)[1], args.kind, args.number, args.out, args.spine)
 
 
+def cmd_recall_drill(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.recall_drill(_open(args, "召回演练")[1], args.number, args.out)
+
+
 def cmd_export_epcis(args) -> int:
     from app.reports import cli as reports_cli
 
@@ -437,6 +443,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("number", metavar="LOT_OR_ARCHIVE_NO", help="商品批号（batch），或档号、批号（cover）")
     p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出的 PDF 文件")
     p.add_argument("--spine", type=float, default=30, metavar="MM", help="脊背宽度（毫米，默认 30）")
+    p = add("recall-drill", cmd_recall_drill, "召回演练：从一个批号正向追溯，计时，写出演练报告 drill.pdf 和可排序表格 drill.xlsx，并记入内部审核记录")
+    p.add_argument("number", metavar="NUMBER", help="批号、商品批号、供应商批号或销售单号")
+    p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹（不存在则新建）")
     p = add("export-epcis", cmd_export_epcis, "把一段时间内的收货、生产、包装、检验、放行、发货、召回和销毁导出为 GS1 EPCIS 2.0 文档（JSON-LD）",
             "标识与事件的对应关系见 docs/epcis.md")
     p.add_argument("--from", dest="first", required=True, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
