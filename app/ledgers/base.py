@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
 from app.errors import FieldError, ValidationError
 
+from . import bounds as b
 from .validators import Validator
 
 KINDS = ("text", "longtext", "int", "decimal", "date", "datetime", "bool", "choice", "ref")
@@ -40,6 +42,11 @@ class Field:
     validators: Sequence[Validator] = ()
     unit: str | None = None
     help: str | None = None
+    # Length, range, decimals: the column's (``fields.declare`` fills them in
+    # from the model) narrowed by what the field can plausibly hold.
+    bounds: b.Bounds = b.Bounds()
+    # How a typed code is kept (credit codes upper-cased), before validators run.
+    normalize: Callable[[str], str] | None = None
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -50,14 +57,23 @@ class Field:
             raise ValueError(f"ref field {self.name} needs a lookup")
 
     def convert(self, raw: object) -> object:
-        """Turn what a form, a spreadsheet or JSON gives into the stored type.
+        """Turn what a form, a spreadsheet or JSON gives into the stored type,
+        within the field's bounds.
 
         Raises ValueError with a Chinese reason that does not name the field.
         """
+        value = self._convert(raw)
+        reason = b.check(value, self.bounds)
+        if reason:
+            raise ValueError(reason)
+        return value
+
+    def _convert(self, raw: object) -> object:
         if raw is None or (isinstance(raw, str) and raw.strip() == ""):
             return None
         if self.kind in ("text", "longtext"):
-            return str(raw).strip()
+            text = str(raw).strip()
+            return self.normalize(text) if self.normalize else text
         if self.kind in ("int", "ref"):
             if isinstance(raw, bool):
                 raise ValueError("应为整数")
@@ -65,8 +81,10 @@ class Field:
                 number = Decimal(str(raw).strip())
             except InvalidOperation:
                 raise ValueError("应为整数") from None
-            if number != number.to_integral_value():
+            if not number.is_finite() or b.decimals(number):
                 raise ValueError("应为整数")
+            if number.adjusted() > 30:  # int() of 1e999999999 would not finish
+                raise ValueError("数值过大" if number > 0 else "数值过小")
             return int(number)
         if self.kind == "decimal":
             try:

@@ -3,10 +3,13 @@ safety.py to one line a field."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from decimal import Decimal
 
 from . import validators as v
 from .base import Field, Ledger, Lookup
+from .bounds import Bounds, of_column, upper_code
 
 # --- ledger attributes -------------------------------------------------------
 
@@ -33,14 +36,37 @@ def moment(name: str, label: str, required: bool = True) -> Field:
     return Field(name, label, "datetime", required, 16)
 
 
-def qty(name: str, label: str, required: bool = True, check=v.positive, help: str | None = None) -> Field:
-    """A decimal quantity; ``check`` None for signed values (temperatures, limits)."""
-    return Field(name, label, "decimal", required, 10, validators=(check,) if check else (), help=help)
+def _range(low, high) -> Bounds:
+    return Bounds(low=None if low is None else Decimal(str(low)), high=None if high is None else Decimal(str(high)))
 
 
-def count(name: str, label: str, required: bool = True, check=v.positive, help: str | None = None) -> Field:
+def qty(name: str, label: str, required: bool = True, check=v.positive, help: str | None = None,
+        low=None, high=None) -> Field:
+    """A decimal quantity; ``check`` None for signed values (temperatures, limits).
+    ``low``/``high``: what the quantity can plausibly be, inside its column's range."""
+    return Field(name, label, "decimal", required, 10, validators=(check,) if check else (), help=help,
+                 bounds=_range(low, high))
+
+
+def count(name: str, label: str, required: bool = True, check=v.positive, help: str | None = None,
+          high=None) -> Field:
     """A whole number: packs, days, seconds, pages."""
-    return Field(name, label, "int", required, 10, validators=(check,) if check else (), help=help)
+    return Field(name, label, "int", required, 10, validators=(check,) if check else (), help=help,
+                 bounds=_range(None, high))
+
+
+def shelf_life(help: str | None = None) -> Field:
+    """Days; a hundred years is more than any food keeps (a typo like 10^25 is refused)."""
+    return count("shelf_life_days", "保质期（天）", required=False, help=help, high=36500)
+
+
+def temperature(name: str, label: str, required: bool = False) -> Field:
+    """Degrees Celsius: nothing is colder than absolute zero."""
+    return qty(name, label, required, check=None, low="-273.15", high=1000)
+
+
+def percent(name: str, label: str, required: bool = False, check=v.not_negative, help: str | None = None) -> Field:
+    return qty(name, label, required, check=check, help=help, low=0, high=100)
 
 
 def flag(name: str, label: str, help: str | None = None) -> Field:
@@ -111,7 +137,7 @@ def party(name_label: str, *, code_required: bool = False, phone_required: bool 
     """Name, credit code, address and contact of an enterprise, supplier or buyer."""
     return [
         text("name", name_label, 24, True),
-        text("credit_code", "统一社会信用代码", 20, code_required, validators=(v.credit_code,)),
+        text("credit_code", "统一社会信用代码", 20, code_required, validators=(v.credit_code,), normalize=upper_code),
         text("address", "地址", 30, True),
         text("contact_person", "联系人", 10),
         text("phone", "联系方式", 14, phone_required, validators=(v.phone,)),
@@ -129,7 +155,7 @@ def declare(model: type, group: str, fields: list[Field], *, title: str | None =
         key=model.__tablename__,
         title=title or model.__label__,
         model=model,
-        fields=tuple(fields),
+        fields=tuple(_bounded(model, f) for f in fields),
         date_field=date,
         number_field=number,
         archive=archive,
@@ -137,3 +163,12 @@ def declare(model: type, group: str, fields: list[Field], *, title: str | None =
         group=group,
         extra={"signed_by": dict(signed_by)} if signed_by else {},
     )
+
+
+def _bounded(model: type, f: Field) -> Field:
+    """The field with its column's limits (length, digits, decimals, integer
+    range) added to what it declares: written once, in the model."""
+    column = model.__table__.c.get(f.name)
+    if column is None:
+        return f
+    return dataclasses.replace(f, bounds=f.bounds.tighter(of_column(column)))

@@ -32,7 +32,7 @@ def coded(what: str, code_word: str = "编号", code_width: int = 10, name_width
 
 
 def shelf_life(help: str | None = None):
-    return count("shelf_life_days", "保质期（天）", required=False, help=help)
+    return F.shelf_life(help)
 
 
 register(
@@ -137,7 +137,7 @@ register(
         product(),
         material(required=False),
         product("component_product_id", "配料产品（半成品、中间产品）", required=False),
-        qty("proportion", "配比（%）"),
+        F.percent("proportion", "配比（%）", required=True, check=v.positive),
     ], title="产品配方"),
     master(ProcessStep, [
         product(),
@@ -203,9 +203,9 @@ register(
         *coded("仓库"),
         pick("kind", "仓库类型", c.WAREHOUSE_KIND),
         pick("storage_condition", "贮存条件", c.STORAGE_CONDITION),
-        qty("temperature_min", "温度下限（℃）", required=False, check=None),
-        qty("temperature_max", "温度上限（℃）", required=False, check=None),
-        qty("humidity_max", "湿度上限（%RH）", required=False, check=v.not_negative),
+        F.temperature("temperature_min", "温度下限（℃）"),
+        F.temperature("temperature_max", "温度上限（℃）"),
+        F.percent("humidity_max", "湿度上限（%RH）"),
         text("monitoring_device", "温湿度监控设备", 16),
     ], number="code"),
     master(Equipment, [

@@ -9,10 +9,14 @@ letter and header, and the reason, in Chinese.
 
 from __future__ import annotations
 
+import logging
 import os
+import warnings
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
@@ -26,6 +30,8 @@ from app.services import entry, users
 
 from .ledger_columns import derived_labels
 from .sheet import is_signature_row
+
+log = logging.getLogger("reports")
 
 HEADER_SEARCH_ROWS = 20
 SHOWN_PROBLEMS = 20
@@ -63,6 +69,7 @@ class Sheet:
     columns: dict[str, int]  # field name -> 0-based column index
     ignored: tuple[str, ...]  # headers read but not imported (system-kept or related columns)
     rows: list[tuple[int, tuple]]  # (sheet row number, values)
+    refused: tuple[Problem, ...] = ()  # cells whose value cannot be read: formulas, error values
 
 
 # ------------------------------------------------------------------ reading
@@ -76,41 +83,88 @@ def _not_a_workbook(shown: str, exc: Exception) -> str:
             "请在 Excel 中打开它并「另存为」Excel 工作簿（.xlsx）后再导入")
 
 
+# What openpyxl raises on a file that is not a sound workbook: a zip that is
+# not one or is cut short, XML that is malformed, holds an entity bomb or an
+# external entity (expat refuses both), parts that are missing or of the wrong
+# kind. Any of them means the same to the user: the file cannot be read.
+UNREADABLE = (InvalidFileException, zipfile.BadZipFile, zlib.error, EOFError, ParseError, SyntaxError, KeyError,
+              ValueError, TypeError, AttributeError, IndexError, OverflowError, UnicodeError)
+
+
 def read_sheet(path: str | os.PathLike, lg: Ledger) -> Sheet:
-    """The header row (the row of the first 20 that names most fields) and the data below it."""
+    """The header row (the row of the first 20 that names most fields) and the data below it.
+
+    Every row of the sheet is read, whatever size its ``<dimension>`` claims.
+    A formula or an error value in a data cell makes the import refuse that
+    cell: the value a spreadsheet would show is not reliably in the file."""
+    shown = os.fspath(path)
     try:
-        wb = load_workbook(path, read_only=True, data_only=True)
+        wb = load_workbook(path, read_only=True, data_only=False)
     except OSError as exc:
         from app.problems import file_problem
 
-        raise UserError(file_problem(exc, os.fspath(path), "无法读取 Excel 文件")) from None
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, ValueError) as exc:
-        raise UserError(_not_a_workbook(os.fspath(path), exc)) from None
+        raise UserError(file_problem(exc, shown, "无法读取 Excel 文件")) from None
+    except UNREADABLE as exc:
+        raise UserError(_not_a_workbook(shown, exc)) from None
     try:
-        ws = _sheet_of(wb, lg)
-        rows = ws.iter_rows(values_only=True)
-        labels = {f.label: f.name for f in lg.fields}
-        best: tuple[int, int, tuple] = (0, 0, ())
-        for number, values in enumerate(rows, start=1):
-            hits = sum(1 for v in values if isinstance(v, str) and v.strip() in labels)
-            if hits > best[0]:
-                best = (hits, number, values)
-            if number >= HEADER_SEARCH_ROWS or (best[0] and hits == 0 and number > best[1] + 1):
-                break
-        if not best[0]:
-            raise UserError(f"文件中找不到「{lg.title}」的表头（前 {HEADER_SEARCH_ROWS} 行中没有与台账栏目相同的列名）")
-        header_row, header = best[1], best[2]
-        columns, ignored = _columns(lg, header)
-        data = []
-        for number, values in enumerate(ws.iter_rows(min_row=header_row + 1, values_only=True), start=header_row + 1):
-            if is_signature_row(values):
-                break
-            if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
-                continue
-            data.append((number, tuple(values)))
-        return Sheet(header_row, columns, ignored, data)
+        with warnings.catch_warnings():
+            # openpyxl warns of what it cannot keep (a date serial out of range
+            # becomes an error cell, refused below); the user reads the problem list.
+            warnings.simplefilter("ignore")
+            return _read(wb, lg)
+    except UNREADABLE as exc:
+        log.info("unreadable workbook %s: %r", shown, exc)
+        raise UserError(_not_a_workbook(shown, exc)) from None
     finally:
         wb.close()
+
+
+def _read(wb, lg: Ledger) -> Sheet:
+    ws = _sheet_of(wb, lg)
+    ws.reset_dimensions()  # read-only mode trusts <dimension>: rows beyond it would be dropped
+    labels = {f.label: f.name for f in lg.fields}
+    best: tuple[int, int, tuple] = (0, 0, ())
+    for number, cells in enumerate(ws.iter_rows(max_row=HEADER_SEARCH_ROWS), start=1):
+        values = tuple(_value(cell) for cell in cells)
+        hits = sum(1 for v in values if isinstance(v, str) and v.strip() in labels)
+        if hits > best[0]:
+            best = (hits, number, values)
+        if best[0] and hits == 0 and number > best[1] + 1:
+            break
+    if not best[0]:
+        raise UserError(f"文件中找不到「{lg.title}」的表头（前 {HEADER_SEARCH_ROWS} 行中没有与台账栏目相同的列名）")
+    header_row, header = best[1], best[2]
+    columns, ignored = _columns(lg, header)
+    wanted = {index: name for name, index in columns.items()}
+    data, refused = [], []
+    for number, cells in enumerate(ws.iter_rows(min_row=header_row + 1), start=header_row + 1):
+        values = tuple(_value(cell) for cell in cells)
+        if is_signature_row(values):
+            break
+        if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
+            continue
+        for index, cell in enumerate(cells):
+            reason = _unusable(cell) if index in wanted else None
+            if reason:
+                letter = get_column_letter(index + 1)
+                refused.append(Problem(number, letter, lg.field(wanted[index]).label, reason))
+        data.append((number, values))
+    return Sheet(header_row, columns, ignored, data, tuple(refused))
+
+
+def _value(cell) -> object:
+    return getattr(cell, "value", None)
+
+
+def _unusable(cell) -> str | None:
+    """Why a cell's value cannot be imported: a formula (its result may not be
+    in the file at all) or an error value."""
+    kind = getattr(cell, "data_type", None)
+    if kind == "f":
+        return "是公式，不能导入：请把这一列复制后「选择性粘贴 → 数值」，再导入"
+    if kind == "e":
+        return f"是错误值 {cell.value}（如日期超出范围或公式出错），请改为实际的值"
+    return None
 
 
 def _sheet_of(wb, lg: Ledger):
@@ -224,14 +278,17 @@ def import_ledger(session: Session, ledger_key: str, path: str | os.PathLike, re
     refs = References(session)
     problems: list[Problem] = []
     letters = {name: (get_column_letter(index + 1), lg.field(name).label) for name, index in sheet.columns.items()}
+    refused = {problem.row for problem in sheet.refused}
+    problems += sheet.refused
     outer = session.begin_nested()
     try:
         for done, (number, values) in enumerate(sheet.rows, start=1):
-            problems += _import_row(session, lg, sheet, number, values, refs, letters)
+            if number not in refused:
+                problems += _import_row(session, lg, sheet, number, values, refs, letters)
             if report:
                 report(done, len(sheet.rows), lg.title)
         if problems:
-            raise ImportRefused(lg.title, problems, len(sheet.rows))
+            raise ImportRefused(lg.title, sorted(problems, key=lambda p: p.row), len(sheet.rows))
     except BaseException:
         outer.rollback()
         raise
@@ -256,6 +313,13 @@ def _import_row(session: Session, lg: Ledger, sheet: Sheet, number: int, values:
     except UserError as error:
         savepoint.rollback()
         return [Problem(number, "", "", error.message)]
+    except Exception as error:  # noqa: BLE001 — one row's surprise must not hide the others
+        # A value no rule foresaw (the database refusing it, an overflow):
+        # this row is refused, the others are still checked, and the log keeps
+        # the traceback for the developers.
+        savepoint.rollback()
+        log.exception("row %s of %s could not be saved", number, lg.key)
+        return [Problem(number, "", "", f"无法保存这一行（{type(error).__name__}）：请核对这一行的数值、日期和文字长度")]
     savepoint.commit()
     return []
 

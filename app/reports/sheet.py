@@ -95,18 +95,21 @@ class SheetWriter:
 
     def _head(self, title: str, subtitle: str, notes: Sequence[str]) -> None:
         width = max(len(self.columns), 1)
-        first = self._cell(safe_text(title), font=TITLE_FONT, alignment=TITLE_ALIGN)
+        # The title names the enterprise, typed by a user: "=HYPERLINK(…)" as a
+        # name must stay text in every sheet, as in the data cells.
+        first = self._cell(self._any(title), font=TITLE_FONT, alignment=TITLE_ALIGN)
         self.ws.append([first] + [self._cell(None, alignment=TITLE_ALIGN) for _ in range(width - 1)])
         self.ws.row_dimensions[TITLE_ROW].height = 28
-        self.ws.append([self._cell(safe_text(subtitle), font=Font(name=FONT_NAME, size=10))])
+        self.ws.append([self._cell(self._any(subtitle), font=Font(name=FONT_NAME, size=10))])
         header = [self._cell(c.label, font=HEADER_FONT, fill=HEADER_FILL, border=HEADER_BORDER, alignment=HEADER_ALIGN)
                   for c in self.columns]
         for cell, note in zip(header, notes):
             cell.comment = Comment(note, "FoodArchive", width=220, height=110)
         self.ws.append(header)
 
-    def _cell(self, value, **style) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.ws, value)
+    def _cell(self, value, **style) -> Cell:
+        """A styled cell; ``value`` may already be a guarded text cell."""
+        cell = value if isinstance(value, Cell) else WriteOnlyCell(self.ws, value)
         for name, setting in style.items():
             setattr(cell, name, setting)
         return cell
