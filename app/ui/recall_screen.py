@@ -34,7 +34,7 @@ from .workflow_kit import (
 log = logging.getLogger("ui.recall")
 
 CUSTOMER_COLUMNS = (
-    lazy("Customer"), lazy("Contact"), lazy("Phone"), lazy("Shipped"), lazy("Notified"), lazy("How"), lazy("By"),
+    lazy("Customer"), lazy("Contact"), lazy("Phone"), lazy("Shipped"), lazy("Notified"), lazy("How"), lazy("Notified by"),
     lazy("Confirmed"), lazy("Returned"), lazy("Still held"), lazy("Destroyed by customer"), lazy("Effectiveness"),
 )
 
@@ -128,7 +128,7 @@ class RecallDesk(WorkflowScreen):
         box = QGroupBox(tr("Start a recall, or run a drill, from a trace"))
         self.number = QLineEdit(placeholderText=tr("Lot, batch, commodity lot code or delivery number; scan or type"))
         self.level = QComboBox()
-        self.reason = QLineEdit(placeholderText=tr("Reason"))
+        self.reason = QLineEdit(placeholderText=tr("Why the goods are recalled"))
         self.source = QLineEdit(placeholderText=tr("Source (complaint, inspection, regulator …)"))
         self.manager = IdCombo()
         self.start_error = ErrorLabel()
@@ -142,7 +142,7 @@ class RecallDesk(WorkflowScreen):
         self.drill_result = QLabel(wordWrap=True)
         self.drill_result.setObjectName("drillResult")
         form = QVBoxLayout(box)
-        form.addLayout(row(tr("Number:"), self.number))
+        form.addLayout(row(tr("Number:"), self.number, stretch=False))
         form.addLayout(row(tr("Level:"), self.level, tr("Reason:"), self.reason, stretch=False))
         form.addLayout(row(tr("Source:"), self.source, tr("Person in charge:"), self.manager, self.start_button,
                            stretch=False))
