@@ -84,14 +84,14 @@ def _fill(engine: Engine) -> None:
         s.add(Customer(name="上海某超市", address="上海市浦东新区", phone="021-12345678"))
         s.add(Material(code="M001", name="牛肉", category="raw", is_imported=True))
         s.add(Warehouse(code="W1", name="冷库", kind="finished", temperature_min=Decimal("-18.5"),
-                        temperature_max=Decimal("12345678901.125"), humidity_max=None))
+                        temperature_max=Decimal("4.125"), humidity_max=None))
         s.add(Setting(key="mass_balance_tolerance", value='"0.02"'))
         s.flush()
         product = Product(code="P001", name="五香牛肉干", kind="finished", shelf_life_days=180,
                           label_image_id=scan.id)
         s.add(product)
         s.flush()
-        s.add(ProductSpec(product_id=product.id, spec="250g/袋", net_content=Decimal("0.250")))
+        s.add(ProductSpec(product_id=product.id, spec="250g/袋", net_content=Decimal("12345678901.125")))
         first = Archive(archive_no="0001-2026-D10-001", kind="safety", title="安全管理档案", retention_code="D10",
                         period="2026-01", retention_until=dt.date(2036, 12, 31))
         s.add(first)
@@ -163,9 +163,10 @@ def test_export_holds_every_table_in_dependency_order(data):
     assert data["format"] == FORMAT and data["version"] == VERSION
     assert data["schema_revision"] == head_revision()
     assert list(data["tables"]) == [t.name for t in Base.metadata.sorted_tables]
-    row, index = _cell(data, "warehouse", 1, "temperature_max")
-    assert row[index] == "12345678901.125"
-    assert row[_cell(data, "warehouse", 1, "humidity_max")[1]] is None
+    row, index = _cell(data, "product_spec", 1, "net_content")
+    assert row[index] == "12345678901.125"  # the widest Numeric(14, 3), exact
+    row, index = _cell(data, "warehouse", 1, "humidity_max")
+    assert row[index] is None
     row, index = _cell(data, "material", 1, "is_imported")
     assert row[index] is True
     actions = [r[_cell(data, "audit_log", 1, "action")[1]] for r in data["tables"]["audit_log"]["rows"]]
