@@ -440,3 +440,14 @@ def test_the_factory_archive_imports_and_verifies(new_database, factory):
     assert counts["delivery"] == 1
     with target.connect() as connection:
         assert audit.verify(connection) == []
+
+
+def test_the_format_document_lists_every_table_and_column():
+    """docs/json-format.md's tables section is what the models say (python3 docs/make_json_tables.py)."""
+    import runpy
+    from pathlib import Path
+
+    maker = runpy.run_path(str(Path(__file__).resolve().parents[2] / "docs" / "make_json_tables.py"))
+    document = maker["DOC"].read_text(encoding="utf-8")
+    assert maker["current"](document) == document, "run: python3 docs/make_json_tables.py"
+    assert "### `delivery`" in document and "**Entry hash**" in document
