@@ -451,3 +451,17 @@ def test_the_format_document_lists_every_table_and_column():
     document = maker["DOC"].read_text(encoding="utf-8")
     assert maker["current"](document) == document, "run: python3 docs/make_json_tables.py"
     assert "### `delivery`" in document and "**Entry hash**" in document
+
+
+def test_import_json_refuses_a_forged_file_with_exit_code_1(data, tmp_path, capsys):
+    from app.cli import main
+
+    entries = data["tables"]["audit_log"]
+    entries["rows"][0][entries["columns"].index("actor")] = "别人"
+    forged, fresh = tmp_path / "forged.json", tmp_path / "fresh.db"
+    forged.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["--db", str(fresh), "init"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(fresh), "import-json", str(forged)]) == 1
+    assert "审计日志第 1 条与前后记录的哈希链不符" in capsys.readouterr().err
+    assert _rows_in(make_engine(f"sqlite:///{fresh}")) == 0
