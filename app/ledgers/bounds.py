@@ -65,7 +65,7 @@ def of_column(column: Column) -> Bounds:
     if isinstance(kind, String) and not isinstance(kind, Text):
         return Bounds(max_length=kind.length)
     if isinstance(kind, Text):
-        return Bounds(max_length=TEXT_MAX)
+        return Bounds()  # no limit in either database; a ledger's note has TEXT_MAX (fields.declare)
     if isinstance(kind, Numeric):
         precision, scale = kind.precision, kind.scale or 0
         if precision is None:

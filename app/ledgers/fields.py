@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from . import validators as v
 from .base import Field, Ledger, Lookup
-from .bounds import Bounds, of_column, upper_code
+from .bounds import TEXT_MAX, Bounds, of_column, upper_code
 
 # --- ledger attributes -------------------------------------------------------
 
@@ -171,4 +171,7 @@ def _bounded(model: type, f: Field) -> Field:
     column = model.__table__.c.get(f.name)
     if column is None:
         return f
-    return dataclasses.replace(f, bounds=f.bounds.tighter(of_column(column)))
+    limits = of_column(column)
+    if f.kind in ("text", "longtext") and limits.max_length is None:
+        limits = Bounds(max_length=TEXT_MAX)
+    return dataclasses.replace(f, bounds=f.bounds.tighter(limits))

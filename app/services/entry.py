@@ -20,7 +20,7 @@ from app.i18n import lazy, tr
 from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
 from app.models import CommodityBatch, ProductBatch, Supplier, Warehouse
-from . import common, distribution, guards, production, quality, receiving, safety, suppliers, users
+from . import common, distribution, guards, internal_audit, production, quality, receiving, safety, suppliers, users
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.
@@ -72,7 +72,8 @@ SET_BY_SERVICE = {
 # evaluation admits a supplier, so only the quality manager corrects it.
 AMENDED_BY = {"supplier_evaluation": "qualify"}
 # Numbers a service gives when the form leaves them empty.
-AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no"}
+AUTO_NUMBERED = {"incoming_inspection": "receipt_no", "product_batch": "batch_no", "inspection": "report_no",
+                 "internal_audit": "audit_no", "incident": "incident_no", "corrective_action": "action_no"}
 # Ledgers whose new rows have an entry window of their own (the ledger page's
 # New opens it): a row is saved together with rows of another ledger.
 ENTRY_SCREENS = frozenset({"inspection"})
@@ -200,6 +201,10 @@ SAVERS: dict[str, Callable] = {
     "platform_check": _supplier_row(suppliers.record_platform_check),
     **{key: _batch_record for key in production.BATCH_RECORD_LEDGERS},
     **{key: safety.record for key in safety.SAFETY_LEDGERS},
+    # R7.4: the internal audit's own rules (findings for unmet items, due dates).
+    "internal_audit": lambda session, _key, values: internal_audit.run_checklist(session, values),
+    "incident": lambda session, _key, values: internal_audit.log_incident(session, values),
+    "corrective_action": lambda session, _key, values: internal_audit.raise_action(session, values),
 }
 
 

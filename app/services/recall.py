@@ -422,10 +422,13 @@ def close(session: Session, recall_id: int, *, regulator_opinion: str, correctiv
 
 
 def warning_archives(session: Session, recall_id: int) -> list[int]:
-    """The ids of the warning archives this recall's batches are filed in."""
+    """The ids of the warning archives this recall's batches are filed in (read only)."""
+    from app.models import Archive
+
     record = session.get(Recall, recall_id)
-    return [archives.file_warning(session, session.get(ProductBatch, batch_id)).id
-            for batch_id in recalled_batch_ids(session, record)]
+    return list(session.scalars(select(Archive.id).where(
+        Archive.kind == "warning", Archive.product_batch_id.in_(recalled_batch_ids(session, record)))
+        .order_by(Archive.id)))
 
 
 # ------------------------------------------------------------------ alerts

@@ -3,7 +3,10 @@
 The format is documented in docs/json-format.md. An export holds every table,
 the audit log included, so that ``audit.verify`` still passes on the database
 an export is imported into. Import is all-or-nothing and only into an empty
-database: every row is validated first, and any error means nothing is written.
+database: every value is checked against its column's bounds and every ledger
+row against its form's rules (``transfer_rules``) before anything is written;
+then, inside a savepoint, the audit chain and every row against its log entry
+(``audit.verify``). Any error means nothing is written.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 import app
 from app import clock
 from app.errors import UserError
+from app.ledgers import bounds
 from app.models import Base
 
+from . import audit, transfer_rules
 from .audit import canonical_value
 
 FORMAT = "foodarchive-archive"
@@ -270,7 +275,11 @@ def _parse(value: object, column: Column) -> object:
         if not column.nullable:
             raise _Bad("不能为空")
         return None
-    return PARSERS[column.type.python_type](value, column)
+    parsed = PARSERS[column.type.python_type](value, column)
+    reason = bounds.check(parsed, bounds.of_column(column))  # what the flush guard holds every write to
+    if reason:
+        raise _Bad(reason)
+    return parsed
 
 
 # ---------------------------------------------------------------- validation
@@ -359,6 +368,8 @@ def _validate(tables: object) -> dict[str, Rows]:
         _check_keys(table, prepared[table.name], errors)
     if not errors:
         _check_references(prepared, errors)
+    if not errors:
+        errors += [RowError(*problem) for problem in transfer_rules.problems(prepared)]
     if errors:
         raise ImportFailed(errors)
     return prepared
@@ -415,6 +426,22 @@ def _reset_sequences(connection: Connection, counts: dict[str, int]) -> None:
             connection.execute(statement, {"name": name})
 
 
+def _check_chain(connection: Connection) -> None:
+    """The rows as the database now holds them, checked by ``verify`` before
+    the savepoint is released: the audit log's hash chain is unbroken, every
+    row matches its last log entry, every signature holds. Checking the
+    stored rows (not the file's text) means the hashes are those of the values
+    the database keeps, as ``verify`` will read them later. A finding rolls
+    the savepoint back: nothing of the file stays."""
+    findings = audit.verify(connection)
+    if findings:
+        lines = [f"导入失败：档案文件的审计日志与数据不符（{len(findings)} 处），文件被改动过或不完整，没有导入任何数据。"]
+        lines += [finding.message for finding in findings[:MAX_LISTED]]
+        if len(findings) > MAX_LISTED:
+            lines.append(f"……另有 {len(findings) - MAX_LISTED} 处不符未列出")
+        raise ImportFailed(message="\n".join(lines))
+
+
 def import_archive(connection: Connection, data: dict) -> dict[str, int]:
     """Import an exported archive into an empty database; rows per table.
 
@@ -432,6 +459,7 @@ def import_archive(connection: Connection, data: dict) -> dict[str, int]:
                 _insert_table(connection, current, [row for _number, row in prepared[current.name]])
             current = None
             _reset_sequences(connection, counts)
+            _check_chain(connection)
     except (IntegrityError, DataError) as exc:
         where = f"表 {current.name} 的数据" if current is not None else "数据"
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else ""

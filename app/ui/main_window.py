@@ -80,6 +80,7 @@ def pages() -> list[Page]:
         Page("release_desk", "出厂与销售", tr("Release desk"), _special("release_screen", "ReleaseDesk")),
         Page("archive_browser", "档案", tr("Archive browser"), _special("archive_browser", "ArchiveBrowser")),
         Page("trace", "追溯", tr("Trace"), _special("trace_view", "TraceView")),
+        Page("recall_desk", "召回与销毁", tr("Recall desk"), _special("recall_screen", "RecallDesk")),
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
         Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
     ]
@@ -230,6 +231,8 @@ class MainWindow(QMainWindow):
         if widget is None:
             widget = self._pages[key].build(self.ctx)
             widget.setObjectName(f"page_{key}")
+            if key == "trace":  # the trace view hands a traced number to the recall desk
+                widget.recall_requested.connect(lambda number: self.navigate("recall_desk").start_from(number))
             self._built[key] = widget
             self.stack.addWidget(widget)
         self.stack.setCurrentWidget(widget)

@@ -68,6 +68,7 @@ class TraceView(QWidget):
     """Forward to customers, backward to suppliers, with the mass balance."""
 
     finished = Signal()
+    recall_requested = Signal(str)  # a forward trace's number, for the recall desk
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None):
         super().__init__(parent)
@@ -102,12 +103,18 @@ class TraceView(QWidget):
                                         "deliveries as a GS1 EPCIS 2.0 document, the format buyers' traceability "
                                         "systems read"))
         self.epcis_button.clicked.connect(lambda _checked=False: self.export_epcis())
+        self.recall_button = QPushButton(tr("Start recall…"), enabled=False)
+        self.recall_button.setObjectName("traceRecall")
+        self.recall_button.setToolTip(tr("Recall everything this forward trace reaches, or run a drill of it"))
+        self.recall_button.clicked.connect(lambda _checked=False: self.request_recall())
         bar = QHBoxLayout()
         bar.addWidget(QLabel(tr("Number:")))
         bar.addWidget(self.number, 1)
         for widget in (self.forward_button, self.backward_button, self.trace_button, self.busy,
-                       self.copy_button, self.export_button, self.sheet_button, self.epcis_button):
+                       self.copy_button, self.export_button, self.sheet_button, self.epcis_button,
+                       self.recall_button):
             bar.addWidget(widget)
+        self.ctx.offer(self.recall_button, "recall")
         for button in (self.export_button, self.sheet_button, self.epcis_button):
             self.ctx.offer(button, "export")
 
@@ -187,7 +194,7 @@ class TraceView(QWidget):
         self.balance.setRowCount(0)
         self.summary.setText("")
         self.copy_button.setEnabled(False)
-        for button in (self.export_button, self.sheet_button, self.epcis_button):
+        for button in (self.export_button, self.sheet_button, self.epcis_button, self.recall_button):
             button.setEnabled(False)
 
     def _show(self, data: dict, nodes: list[Node]) -> None:
@@ -215,6 +222,7 @@ class TraceView(QWidget):
         self.copy_button.setEnabled(True)
         for button in (self.export_button, self.sheet_button, self.epcis_button):
             button.setEnabled(True)
+        self.recall_button.setEnabled(data["direction"] == "forward" and bool(data["commodity_batches"]))
 
     @staticmethod
     def _summary(data: dict) -> str:
@@ -244,6 +252,10 @@ class TraceView(QWidget):
                 self.balance.setItem(row, column, cell)
         self.balance.resizeColumnsToContents()
         self.balance.resizeRowsToContents()
+
+    def request_recall(self) -> None:
+        if self.data is not None:
+            self.recall_requested.emit(self.data["query"])
 
     def copy(self) -> None:
         QGuiApplication.clipboard().setText(tree_text(self.nodes))

@@ -129,7 +129,8 @@ def test_bounds_come_from_the_model_columns():
     for lg in LEDGERS:
         for f in lg.fields:
             column = column_of(lg, f.name)
-            from_column = bounds.of_column(column)
+            from_column = bounds.of_column(column).tighter(
+                bounds.Bounds(max_length=bounds.TEXT_MAX if f.kind in ("text", "longtext") else None))
             assert f.bounds.tighter(from_column) == f.bounds, (lg.key, f.name)
             if isinstance(column.type, String):
                 assert f.bounds.max_length is not None
@@ -201,3 +202,21 @@ def test_an_enterprise_name_like_a_formula_stays_text_in_every_title(session, tm
         for sheet, cell in title_cells(path):
             assert cell.data_type == "s", (path.name, sheet)
             assert cell.value.startswith(HOSTILE_NAME), (path.name, sheet)
+
+
+def test_a_service_writing_past_a_column_is_stopped_at_the_flush(session):
+    """A value set directly, not through a form (a balance, a file name), is
+    held to its column too: a message naming the field, nothing written."""
+    p = b.plant(session)
+    before = rows(session)
+    savepoint = session.begin_nested()
+    p.soy.code = "M" * 41  # String(40)
+    with pytest.raises(ValidationError, match="「物料编码」最多 40 个字符"):
+        session.flush()
+    savepoint.rollback()
+    savepoint = session.begin_nested()
+    session.add(Material(code="M9", name="水", category="water", unit="kg", shelf_life_days=10**12))
+    with pytest.raises(ValidationError, match="「保质期（天）」不能大于 2147483647"):
+        session.flush()
+    savepoint.rollback()
+    assert rows(session) == before

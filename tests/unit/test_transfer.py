@@ -26,7 +26,7 @@ from app.models import (
     Setting,
     Warehouse,
 )
-from app.services import acting, audit, signatures, users
+from app.services import acting, audit, signatures, transfer, users
 from app.services.transfer import (
     FORMAT,
     VERSION,
@@ -37,6 +37,8 @@ from app.services.transfer import (
     read_archive,
     write_archive,
 )
+from tests.unit import builders as b
+from tests.unit.builders import credit_code
 
 CONTENT = bytes(range(256)) + "标签图片".encode()
 
@@ -84,14 +86,14 @@ def _fill(engine: Engine) -> None:
         s.add(Customer(name="上海某超市", address="上海市浦东新区", phone="021-12345678"))
         s.add(Material(code="M001", name="牛肉", category="raw", is_imported=True))
         s.add(Warehouse(code="W1", name="冷库", kind="finished", temperature_min=Decimal("-18.5"),
-                        temperature_max=Decimal("12345678901.125"), humidity_max=None))
+                        temperature_max=Decimal("4.125"), humidity_max=None))
         s.add(Setting(key="mass_balance_tolerance", value='"0.02"'))
         s.flush()
         product = Product(code="P001", name="五香牛肉干", kind="finished", shelf_life_days=180,
                           label_image_id=scan.id)
         s.add(product)
         s.flush()
-        s.add(ProductSpec(product_id=product.id, spec="250g/袋", net_content=Decimal("0.250")))
+        s.add(ProductSpec(product_id=product.id, spec="250g/袋", net_content=Decimal("12345678901.125")))
         first = Archive(archive_no="0001-2026-D10-001", kind="safety", title="安全管理档案", retention_code="D10",
                         period="2026-01", retention_until=dt.date(2036, 12, 31))
         s.add(first)
@@ -163,9 +165,10 @@ def test_export_holds_every_table_in_dependency_order(data):
     assert data["format"] == FORMAT and data["version"] == VERSION
     assert data["schema_revision"] == head_revision()
     assert list(data["tables"]) == [t.name for t in Base.metadata.sorted_tables]
-    row, index = _cell(data, "warehouse", 1, "temperature_max")
-    assert row[index] == "12345678901.125"
-    assert row[_cell(data, "warehouse", 1, "humidity_max")[1]] is None
+    row, index = _cell(data, "product_spec", 1, "net_content")
+    assert row[index] == "12345678901.125"  # the widest Numeric(14, 3), exact
+    row, index = _cell(data, "warehouse", 1, "humidity_max")
+    assert row[index] is None
     row, index = _cell(data, "material", 1, "is_imported")
     assert row[index] is True
     actions = [r[_cell(data, "audit_log", 1, "action")[1]] for r in data["tables"]["audit_log"]["rows"]]
@@ -319,3 +322,146 @@ def test_message_lists_the_first_twenty_errors():
     assert "表 person 第 20 行「name」：不能为空" in failed.message
     assert "第 21 行" not in failed.message
     assert "另有 5 处错误未列出" in failed.message
+
+
+# ---------------------------------------------------------------- a file edited by hand (issue 15)
+
+
+@pytest.fixture(scope="module")
+def factory(new_database) -> Engine:
+    """Receipts, a batch, a released commodity and a delivery, written by the services."""
+    from app.services import distribution
+
+    engine = new_database()
+    with make_sessionmaker(engine, acting.system("tester")).begin() as s:
+        p = b.plant(s)
+        commodity = b.released_commodity(s, p, b.lot(s, p, p.soy))
+        distribution.deliver(s, commodity, p.customer, 60, dict(sale_date="2026-11-20", clerk_id=p.person.id))
+    return engine
+
+
+def _entries(data: dict) -> list[dict]:
+    block = data["tables"]["audit_log"]
+    return [dict(zip(block["columns"], row)) for row in block["rows"]]
+
+
+def _rehash(data: dict, table: str, row_number: int) -> None:
+    """Make the audit log agree with an edited row, as a careful forger would:
+    a new last entry for it, the chain continued. Only the form rules can then tell."""
+    block = data["tables"][table]
+    values = dict(zip(block["columns"], block["rows"][row_number - 1]))
+    parsed = {c.name: None if values[c.name] is None else transfer.PARSERS[c.type.python_type](values[c.name], c)
+              for c in Base.metadata.tables[table].columns}
+    canonical = {k: audit.canonical_value(v) for k, v in sorted(parsed.items())}
+    log = data["tables"]["audit_log"]
+    last = _entries(data)[-1]
+    entry = {"at": dt.datetime(2026, 11, 22, 9), "actor": "tester", "action": "update", "table_name": table,
+             "row_id": values["id"], "row_hash": audit.row_hash(table, canonical), "data": audit.to_json(canonical),
+             "reason": None}
+    entry["prev_hash"] = last["hash"]
+    entry["hash"] = audit.entry_hash(last["hash"], entry)
+    entry["id"] = last["id"] + 1
+    entry["at"] = entry["at"].isoformat()
+    log["rows"].append([entry[c] for c in log["columns"]])
+
+
+def _row_of(data: dict, table: str, column: str, value) -> int:
+    block = data["tables"][table]
+    index = block["columns"].index(column)
+    return next(n for n, row in enumerate(block["rows"], 1) if row[index] == value)
+
+
+def test_a_broken_chain_is_refused_and_nothing_is_written(new_database, data):
+    entries = data["tables"]["audit_log"]
+    actor = entries["columns"].index("actor")
+    entries["rows"][2][actor] = "别人"  # who did it, rewritten
+    failed = _import_fails(new_database(), data)
+    assert "审计日志与数据不符" in failed.message and "审计日志第 3 条与前后记录的哈希链不符" in failed.message
+
+
+def test_a_row_that_differs_from_its_log_is_refused(new_database, data):
+    _set(data, "customer", 1, "phone", "021-99999999")  # a valid value, but not what the log says
+    failed = _import_fails(new_database(), data)
+    assert "（编号 1）在本软件之外被修改过" in failed.message
+    _rehash(data, "customer", 1)  # the log continued to agree: the forgery the rules below must catch
+    with new_database().begin() as connection:
+        assert import_archive(connection, data)["customer"] == 1
+
+
+def test_an_archive_without_its_log_is_refused(new_database, data):
+    data["tables"]["audit_log"]["rows"] = []
+    failed = _import_fails(new_database(), data)
+    assert "不是经本软件写入的" in failed.message
+
+
+CODE = credit_code("91310000MA1FL0001")
+
+
+@pytest.mark.parametrize(("table", "column", "value", "reason"), [
+    ("customer", "credit_code", CODE[:-1] + ("0" if CODE[-1] != "0" else "1"), "「统一社会信用代码」校验位不正确"),
+    ("customer", "credit_code", CODE.lower(), f"「统一社会信用代码」应写作「{CODE}」"),
+    ("person", "post", "boss", "「岗位」应为以下之一"),
+    ("product", "shelf_life_days", 10**8, "「保质期（天）」不能大于 36500"),
+    ("archive", "retention_until", "0001-01-01", "应在 1900 年至 2200 年之间"),
+    ("customer", "address", "a\u0000b", "控制字符"),
+])
+def test_a_row_that_breaks_the_forms_rules_is_refused(new_database, data, table, column, value, reason):
+    """Even with the audit log forged to agree, the form's rules refuse the row."""
+    _set(data, table, 1, column, value)
+    _rehash(data, table, 1)
+    failed = _import_fails(new_database(), data)
+    assert [(e.table, e.row_number, e.column) for e in failed.errors] == [(table, 1, column)]
+    assert reason in failed.errors[0].message
+
+
+def test_negative_stock_and_a_delivery_larger_than_its_batch_are_refused(new_database, factory):
+    data = _export(factory)
+    with factory.connect() as connection:
+        assert audit.verify(connection) == []
+    number = _row_of(data, "delivery", "units", 60)
+    _set(data, "delivery", number, "units", 150)  # 100 were packed
+    _rehash(data, "delivery", number)
+    lot = 1
+    _set(data, "material_lot", lot, "quantity_on_hand", "-200")
+    _rehash(data, "material_lot", lot)
+    failed = _import_fails(new_database(), data)
+    shown = {(e.table, e.column): e.message for e in failed.errors}
+    assert shown == {
+        ("delivery", "units"): "销售数量合计 150 件超过商品批次「" + shown[("delivery", "units")].split("「")[1].split("」")[0]
+        + "」的包装数量 100 件",
+        ("material_lot", "quantity_on_hand"): "「库存数量」不能为负数",
+    }
+
+
+def test_the_factory_archive_imports_and_verifies(new_database, factory):
+    target = new_database()
+    with target.begin() as connection:
+        counts = import_archive(connection, _export(factory))
+    assert counts["delivery"] == 1
+    with target.connect() as connection:
+        assert audit.verify(connection) == []
+
+
+def test_the_format_document_lists_every_table_and_column():
+    """docs/json-format.md's tables section is what the models say (python3 docs/make_json_tables.py)."""
+    import runpy
+    from pathlib import Path
+
+    maker = runpy.run_path(str(Path(__file__).resolve().parents[2] / "docs" / "make_json_tables.py"))
+    document = maker["DOC"].read_text(encoding="utf-8")
+    assert maker["current"](document) == document, "run: python3 docs/make_json_tables.py"
+    assert "### `delivery`" in document and "**Entry hash**" in document
+
+
+def test_import_json_refuses_a_forged_file_with_exit_code_1(data, tmp_path, capsys):
+    from app.cli import main
+
+    entries = data["tables"]["audit_log"]
+    entries["rows"][0][entries["columns"].index("actor")] = "别人"
+    forged, fresh = tmp_path / "forged.json", tmp_path / "fresh.db"
+    forged.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    assert main(["--db", str(fresh), "init"]) == 0
+    capsys.readouterr()
+    assert main(["--db", str(fresh), "import-json", str(forged)]) == 1
+    assert "审计日志第 1 条与前后记录的哈希链不符" in capsys.readouterr().err
+    assert _rows_in(make_engine(f"sqlite:///{fresh}")) == 0
