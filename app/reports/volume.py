@@ -141,10 +141,9 @@ def catalogue(volume: VolumeData, plan: Plan, st: Styles) -> list:
     heads = [para(h, st.head) for h in CATALOGUE_HEADS]
     rows = [heads]
     for m in volume.materials:
-        doc_no = m.doc_no or volume.archive_no
         remark = tr("{count} records", count=len(m.records)) if len(m.records) > 1 else ""
         rows.append([
-            para(str(m.seq), st.cell), para(doc_no, st.small), para(m.responsible, st.small), para(m.title, st.cell),
+            para(str(m.seq), st.cell), para(m.doc_no, st.small), para(m.responsible, st.small), para(m.title, st.cell),
             para(f"{m.date:%Y%m%d}" if m.date else "", st.small),
             Later(lambda seq=m.seq: plan.page_range(seq), 7.5), Later(lambda seq=m.seq: str(plan.page_count(seq)), 7.5),
             para(remark, st.small),

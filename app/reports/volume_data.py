@@ -236,8 +236,17 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
     if entry.ledger == "incoming_inspection":
         _add_lot_numbers(session, records, rows)
     item_labels = [f.label for f in _item_fields()] if entry.ledger == "inspection" else []
-    return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, entry.doc_no or "",
+    doc_no = entry.doc_no or (_own_numbers(records) if declaration.number_field else "")
+    return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, doc_no,
                         entry.responsible, entry.date, records, item_labels)
+
+
+def _own_numbers(records: list[RecordData]) -> str:
+    """文号: the number the item's own record is known by (a receipt's, a
+    report's, a batch's), never the volume's 档号; a register of numbered
+    records names its first ones."""
+    numbers = [r.number for r in records]
+    return "、".join(numbers[:2]) + ("等" if len(numbers) > 2 else "")
 
 
 def _add_lot_numbers(session, records: list[RecordData], rows: list) -> None:
