@@ -12,8 +12,8 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from xml.sax.saxutils import escape
 
+from . import fonts
 from .fonts import FONT
 
 PAGE_W, PAGE_H = 210 * mm, 297 * mm
@@ -39,13 +39,14 @@ class Styles:
 
 
 def para(text: str, st: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), st)
+    """A wrapping paragraph of plain text (signs the CJK font lacks set in the fallback font)."""
+    return Paragraph(fonts.markup(text), st)
 
 
 def cell(text: str, st: ParagraphStyle, width: float):
     """A table cell: a plain string when it fits on one line (drawn without
     parsing or wrapping, much faster), else a wrapping Paragraph."""
-    if "\n" not in text and stringWidth(text, FONT, st.fontSize) <= width - 4.5:
+    if "\n" not in text and fonts.covered(text) and stringWidth(text, FONT, st.fontSize) <= width - 4.5:
         return text
     return para(text, st)
 

@@ -58,7 +58,7 @@ def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True):
     parts = []
     if with_image and sig.image_png:
         parts.append(_image(sig.image_png, 20 * mm, SIG_IMAGE_H))
-    parts.append(Paragraph(f"{sig.printed_name}<br/>{sig.signed_at:%Y-%m-%d %H:%M}", st.small))
+    parts.append(para(f"{sig.printed_name}\n{sig.signed_at:%Y-%m-%d %H:%M}", st.small))
     if sig.state == "invalid":
         parts.append(Mark(f"（{STATE_MARK['invalid']}）", 6.5))
     return parts
@@ -115,7 +115,7 @@ def signature_block(record: RecordData, st: Styles) -> list:
     """签名: one column per required meaning: image, printed name, time."""
     if not record.signatures:
         return []
-    heads = [Paragraph(tr("{meaning} (signature)", meaning=s.meaning), st.head) for s in record.signatures]
+    heads = [para(tr("{meaning} (signature)", meaning=s.meaning), st.head) for s in record.signatures]
     cells = [_sig_cell(s, st) for s in record.signatures]
     width = min(WIDTH / len(cells), 45 * mm)
     red = [("TEXTCOLOR", (0, 1), (-1, 1), colors.HexColor("#b00000"))]
@@ -125,12 +125,12 @@ def signature_block(record: RecordData, st: Styles) -> list:
 def amendment_block(record: RecordData, st: Styles, prefix: str = "") -> list:
     if not record.amendments:
         return []
-    rows = [[Paragraph(h, st.head) for h in (tr("Field"), tr("Original value"), tr("New value"), tr("Reason"),
+    rows = [[para(h, st.head) for h in (tr("Field"), tr("Original value"), tr("New value"), tr("Reason"),
                                                tr("Changed by"), tr("Time"))]]
     for a in record.amendments:
         rows.append([para(a.field, st.small), para(a.old, st.small), para(a.new, st.small), para(a.reason, st.small),
                      para(a.by, st.small), para(f"{a.at:%Y-%m-%d %H:%M}", st.small)])
-    caption = Paragraph(f"※ {prefix}" + tr("Amended after first entry:"), st.cell)
+    caption = para(f"※ {prefix}" + tr("Amended after first entry:"), st.cell)
     widths = [x * mm for x in (28, 32, 32, 40, 18, 20)]
     return [Spacer(1, 2 * mm), caption, grid(rows, widths)]
 
@@ -194,8 +194,8 @@ def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list
     shade = [("BACKGROUND", (c, 0), (c, -1), colors.HexColor("#f3f3f3")) for c in (0, 2)]
     out = [grid(rows, [28 * mm, 57 * mm, 28 * mm, 57 * mm], header=False, extra=spans + shade)]
     if record.items:
-        out += [Spacer(1, 2 * mm), Paragraph(tr("Inspection items"), st.cell)]
-        head = [Paragraph(h, st.head) for h in [tr("No."), *material.item_labels]]
+        out += [Spacer(1, 2 * mm), para(tr("Inspection items"), st.cell)]
+        head = [para(h, st.head) for h in [tr("No."), *material.item_labels]]
         widths = [10 * mm, 38 * mm, 34 * mm, 34 * mm, 34 * mm, 20 * mm]
         body = [[str(i), *(cell(v, st.cell, w) for v, w in zip(item, widths[1:]))] for i, item in enumerate(record.items, 1)]
         out.append(grid([head, *body], widths))
@@ -276,8 +276,8 @@ def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[fl
         line = para("　".join(f"{label}：{value}" for label, value in shared), st.cell)
         out += [line, Spacer(1, 1.5 * mm)]
         first -= line.wrap(WIDTH, page)[1] + 1.5 * mm
-    head = [Paragraph(tr("No."), st.head), *(Paragraph(material.records[0].values[i][1], st.head) for i in shown),
-            *(Paragraph(m, st.head) for m in meanings)]
+    head = [para(tr("No."), st.head), *(para(material.records[0].values[i][1], st.head) for i in shown),
+            *(para(m, st.head) for m in meanings)]
     rows = []
     notes: list = []
     for n, record in enumerate(material.records, 1):
@@ -308,7 +308,7 @@ def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_
     byline = para("　".join(meta), st.small)
     story = [PageBreak(), KeepTogether([heading, byline]), Spacer(1, 3 * mm)]
     if not material.records:
-        return story + [Paragraph(tr("(the records of this item no longer exist)"), st.body)]
+        return story + [para(tr("(the records of this item no longer exist)"), st.body)]
     fields = len([1 for _n, _l, v in material.records[0].values if v]) + len(material.records[0].signatures)
     if material.ledger in FORM_LEDGERS or len(material.records) == 1 or fields > MAX_COLUMNS + 4:
         for n, record in enumerate(material.records):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate, Paragraph, Spacer, Table,
+    BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate, Spacer, Table,
 )
 
 from app import __version__
@@ -148,8 +148,7 @@ def catalogue(volume: VolumeData, plan: Plan, st: Styles) -> list:
             Later(lambda seq=m.seq: plan.page_range(seq), 7.5), Later(lambda seq=m.seq: str(plan.page_count(seq)), 7.5),
             para(remark, st.small),
         ])
-    summary = Paragraph(
-        "　".join([f"档号：{volume.archive_no}", f"案卷题名：{volume.title}"]), st.body)
+    summary = para("　".join([f"档号：{volume.archive_no}", f"案卷题名：{volume.title}"]), st.body)
     total = Later(lambda: f"总页数：{plan.pages}　件数：{len(volume.materials)}", 9, "left")
     return [para("卷内目录", st.part), summary, total, Spacer(1, 3 * mm), grid(rows, CATALOGUE_WIDTHS)]
 

@@ -3,10 +3,20 @@ record readable by itself, signatures for ink, every character with a glyph."""
 
 from __future__ import annotations
 
-import pytest
+import io
+import re
 
+import pytest
+from pypdf import PdfReader
+from reportlab.pdfbase import pdfmetrics
+from sqlalchemy import create_engine, select
+from sqlalchemy.orm import Session
+
+from app.models import Archive
+from app.reports import fonts
+from app.reports.volume import print_volume
 from app.reports.volume_data import find_archive, read_volume
-from app.services import archives
+from app.services import acting, archives, common
 
 from .test_reports_volume import build, factory, pages_of  # noqa: F401 — the fixture is shared
 
@@ -27,3 +37,74 @@ def test_every_catalogue_row_names_the_records_own_number_not_the_volumes(sessio
         catalogue = texts[1]
         # The 档号 stands once above the table, never again in a row.
         assert catalogue.count(volume.archive_no) == 1
+
+
+# ------------------------------------------------------------------ glyphs
+
+
+def glyphless(data: bytes) -> set[tuple[str, str]]:
+    """(character, font) of every character the PDF draws in an embedded font
+    that has no glyph for it (it would print blank; white space needs none), read from the text
+    operations of every page."""
+    by_name = {pdfmetrics.getFont(name).face.name.decode(): name for name in (fonts.FONT, fonts.FALLBACK)}
+    bad: set[tuple[str, str]] = set()
+
+    def visit(text, _cm, _tm, font, _size):
+        if not text or font is None:
+            return
+        base = re.sub(r"-\d+$", "", str(font["/BaseFont"]).lstrip("/").split("+", 1)[-1])
+        name = by_name.get(base)
+        for char in text:
+            if not char.isspace() and (name is None or not fonts.has_glyph(name, char)):
+                bad.add((char, base))
+
+    for page in PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=visit)
+    return bad
+
+
+def fonts_used(data: bytes) -> set[str]:
+    used = set()
+    for page in PdfReader(io.BytesIO(data)).pages:
+        page.extract_text(visitor_text=lambda text, _c, _t, font, _s: font is not None and text.strip() and used.add(
+            re.sub(r"-\d+$", "", str(font["/BaseFont"]).split("+", 1)[-1])))
+    return used
+
+
+def test_signs_the_cjk_font_lacks_print_in_the_fallback_font(session, factory):  # noqa: F811
+    _p, _commodity, batch, _base = factory
+    sign = next(ch for ch in "‱℃①±μ" if not fonts.has_glyph(fonts.FONT, ch))  # WenQuanYi lacks ‱
+    common.amend(session, batch, {"by_products": f"豆渣 3{sign}，℃ ± μ ①"}, "补记副产品")
+    data, _plan = build(session, archives.product_archive(session, batch).id)
+    assert any(sign in text for text in pages_of(data))
+    assert not glyphless(data)
+    assert pdfmetrics.getFont(fonts.FALLBACK).face.name.decode() in fonts_used(data)
+
+
+def demo_volumes(session) -> list[int]:
+    """One volume of each kind from the demo factory: product, commodity, warning, safety."""
+    chosen = []
+    for kind in ("product", "commodity", "warning", "safety"):
+        found = session.scalar(select(Archive.id).where(Archive.kind == kind).order_by(Archive.id.desc()).limit(1))
+        assert found is not None, kind
+        chosen.append(found)
+    return chosen
+
+
+def test_every_character_of_the_demo_volumes_has_a_glyph(demo_db_file, print_font):
+    engine = create_engine(f"sqlite:///{demo_db_file[0]}")
+    with Session(engine) as session:
+        acting.bind(session, acting.system("test"))
+        for archive_id in demo_volumes(session):
+            volume = read_volume(session, archive_id)
+            strings = [volume.title, volume.fonds, *volume.remarks]
+            for material in volume.materials:
+                strings += [material.title, material.doc_no, material.responsible]
+                for record in material.records:
+                    strings += [text for _name, label, value in record.values for text in (label, value)]
+                    strings += [cell for item in record.items for cell in item]
+            assert not {ch for text in strings for ch in fonts.missing(text)}, volume.archive_no
+            data = io.BytesIO()
+            print_volume(session, archive_id, data)
+            assert not glyphless(data.getvalue()), volume.archive_no
+    engine.dispose()
