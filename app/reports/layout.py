@@ -67,6 +67,36 @@ class Mark(Flowable):
         self.canv.drawString(0, self.size * 0.25, self.text)
 
 
+class InkLine(Flowable):
+    """Room for a signature in ink (纸质签名): a line to sign on and a line for
+    the date beneath it, both labelled small in grey."""
+
+    GREY = colors.HexColor("#707070")
+
+    def __init__(self, height: float = 9 * mm, labels: bool = True):
+        super().__init__()
+        self.box_height, self.labels = height, labels
+
+    def wrap(self, avail_width, _avail_height):
+        self.width = avail_width
+        return self.width, self.box_height
+
+    def draw(self):
+        c = self.canv
+        size = 5.5
+        c.setFont(FONT, size)
+        c.setFillColor(self.GREY)
+        c.setStrokeColor(self.GREY)
+        c.setLineWidth(0.4)
+        date_y, sign_y = 1, self.box_height * 0.45
+        label_w = stringWidth("日期：", FONT, size) if self.labels else 0
+        if self.labels:
+            c.drawString(0, sign_y + 1, "签名：")
+            c.drawString(0, date_y + 1, "日期：")
+        c.line(label_w, sign_y, self.width, sign_y)
+        c.line(label_w, date_y, self.width, date_y)
+
+
 GRID = TableStyle([
     ("FONTNAME", (0, 0), (-1, -1), FONT),
     ("FONTSIZE", (0, 0), (-1, -1), 7.5),

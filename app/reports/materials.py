@@ -14,7 +14,7 @@ from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Paragra
 
 from app.i18n import tr
 
-from .layout import WIDTH, Mark, Styles, cell, grid, para
+from .layout import WIDTH, InkLine, Mark, Styles, cell, grid, para
 from .volume_data import IMAGE_TYPES, MaterialData, RecordData, SignatureLine
 
 # Ledgers whose records are documents of their own: printed as forms.
@@ -24,6 +24,7 @@ MAX_COLUMNS = 11  # a register wider than this prints record by record as forms
 SIG_WIDTH = 22 * mm
 SIG_IMAGE_H = 7 * mm
 STATE_MARK = {"invalid": "失效", "missing": "未签名"}
+QUIET = colors.HexColor("#707070")
 PDF = "application/pdf"
 
 
@@ -52,9 +53,15 @@ class PdfPlaceholder(Flowable):
         self.caption.drawOn(self.canv, 0, self.height - self.caption_height)
 
 
-def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True):
+def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True, ink: bool = False, form: bool = False):
+    """A signature as signed in the program; with paper signatures (``ink``)
+    a missing or no longer valid one leaves a line to sign on and the date.
+    A missing electronic signature is said once on the remarks sheet, not
+    on every line: a form says it quietly, a register leaves the cell empty."""
+    if ink and sig.state != "valid":
+        return InkLine(12 * mm if form else 9 * mm, labels=form)
     if sig.state == "missing":
-        return STATE_MARK["missing"]  # a plain string: signature columns print strings in red
+        return Mark(STATE_MARK["missing"], 6.5, QUIET) if form else ""
     parts = []
     if with_image and sig.image_png:
         parts.append(_image(sig.image_png, 20 * mm, SIG_IMAGE_H))
@@ -111,15 +118,14 @@ def _encoded(image, source: str) -> bytes:
     return out.getvalue()
 
 
-def signature_block(record: RecordData, st: Styles) -> list:
-    """签名: one column per required meaning: image, printed name, time."""
+def signature_block(record: RecordData, st: Styles, ink: bool = False) -> list:
+    """签名: one column per required meaning: image, printed name, time (or a line for ink)."""
     if not record.signatures:
         return []
     heads = [para(tr("{meaning} (signature)", meaning=s.meaning), st.head) for s in record.signatures]
-    cells = [_sig_cell(s, st) for s in record.signatures]
+    cells = [_sig_cell(s, st, ink=ink, form=True) for s in record.signatures]
     width = min(WIDTH / len(cells), 45 * mm)
-    red = [("TEXTCOLOR", (0, 1), (-1, 1), colors.HexColor("#b00000"))]
-    return [Spacer(1, 2 * mm), grid([heads, cells], [width] * len(cells), extra=red)]
+    return [Spacer(1, 2 * mm), grid([heads, cells], [width] * len(cells))]
 
 
 def amendment_block(record: RecordData, st: Styles, prefix: str = "") -> list:
@@ -169,7 +175,7 @@ def _caption(scan, index: int, total: int) -> str:
     return text
 
 
-def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list) -> list:
+def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list, ink: bool = False) -> list:
     """label | value | label | value; long texts over the whole width."""
     amended = {a.field for a in record.amendments}
     rows, spans, pending = [], [], []
@@ -200,7 +206,7 @@ def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list
         body = [[str(i), *(cell(v, st.cell, w) for v, w in zip(item, widths[1:]))] for i, item in enumerate(record.items, 1)]
         out.append(grid([head, *body], widths))
     out += amendment_block(record, st)
-    out += signature_block(record, st)
+    out += signature_block(record, st, ink)
     out += scan_block(record, st, pdf_pages)
     return out
 
@@ -265,7 +271,8 @@ def paginate(heights: list[float], header: float, first: float, page: float) -> 
     return runs
 
 
-def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[float, float]) -> list:
+def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[float, float],
+             ink: bool = False) -> list:
     """One line per record, the signatures in the last columns; ``room`` is
     the height left on the first page and the height of a whole page."""
     shown, shared, widths = register_columns(material)
@@ -283,22 +290,23 @@ def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[fl
     for n, record in enumerate(material.records, 1):
         mark = "※" if record.amendments else ""
         rows.append([f"{mark}{n}", *(cell(record.values[i][2], st.cell, w) for i, w in zip(shown, widths[1:])),
-                     *(_sig_cell(s, st, with_image=True) for s in record.signatures)])
+                     *(_sig_cell(s, st, with_image=True, ink=ink) for s in record.signatures)])
         if record.amendments:
             notes += amendment_block(record, st, prefix=tr("line {n}: ", n=n))
         if record.scans:
             notes += scan_block(record, st, pdf_pages)
-    red = [("TEXTCOLOR", (len(widths) - len(meanings), 1), (-1, -1), colors.HexColor("#b00000"))] if meanings else []
     runs = paginate([_height(r, widths) for r in rows], _height(head, widths), first, page)
     for index, (start, end) in enumerate(runs):
         if index:
             out.append(PageBreak())
-        out.append(grid([head, *rows[start:end]], widths, extra=red))
+        out.append(grid([head, *rows[start:end]], widths))
     return out + notes
 
 
-def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_no: str, page: float) -> list:
-    """The pages of one material; ``page`` is the height of a page's frame."""
+def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_no: str, page: float,
+                   ink: bool = False) -> list:
+    """The pages of one material; ``page`` is the height of a page's frame;
+    ``ink``: signatures are given in ink on paper (纸质签名)."""
     heading = para(material.title, st.title)
     heading.starts_material = material.seq  # the volume notes the page it lands on
     meta = [tr("Archive no. {no}", no=archive_no), tr("Item {seq}", seq=material.seq)]
@@ -316,8 +324,8 @@ def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_
                 story += [Spacer(1, 5 * mm)]
             if len(material.records) > 1:
                 story.append(para(tr("Record {number}", number=record.number), st.body))
-            story += form(record, material, st, pdf_pages)
+            story += form(record, material, st, pdf_pages, ink)
         return story
     top = heading.wrap(WIDTH, page)[1] + st.title.spaceAfter + byline.wrap(WIDTH, page)[1]
     first = page - top - 3 * mm
-    return story + register(material, st, pdf_pages, (first, page))
+    return story + register(material, st, pdf_pages, (first, page), ink)

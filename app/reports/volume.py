@@ -189,7 +189,7 @@ def build(volume: VolumeData, target, font: str = "") -> Plan:
     story.append(NextPageTemplate("material"))
     attached: list = []  # PDF pages of scans; afterFlowable notes where they fall
     for material in volume.materials:
-        story += material_story(material, st, attached, volume.archive_no, MATERIAL_FRAME)
+        story += material_story(material, st, attached, volume.archive_no, MATERIAL_FRAME, volume.paper_signatures)
     story += [NextPageTemplate("remarks"), PageBreak()] + remarks(volume, plan, st)
     doc.build(story, canvasmaker=DeferringCanvas)
     if doc.filename is not target:

@@ -21,7 +21,7 @@ from app.ledgers.choices import ARCHIVE_KIND, RETENTION
 from app.models import (
     Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch,
 )
-from app.services import audit, signatures
+from app.services import audit, settings, signatures
 from app.services.signatures import SignatureLine
 
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
@@ -102,6 +102,7 @@ class VolumeData:
     sealed_at: dt.datetime | None = None
     # 互见号: (档号, 题名) of the volumes this one refers to (G§5, G§46).
     cross_refs: list[tuple[str, str]] = field(default_factory=list)
+    paper_signatures: bool = False  # 签名方式 纸质签名: signed in ink on the printed volume
 
     @property
     def qr_text(self) -> str:
@@ -300,7 +301,10 @@ def _amendment_lines(volume: VolumeData, after_sealing: bool) -> list[str]:
 def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
     """本卷情况说明, from the data."""
     lines = _amendment_lines(volume, after_sealing=False) + _amendment_lines(volume, after_sealing=True)
-    missing = [(m, r, s) for m in volume.materials for r in m.records for s in r.signatures if s.state != "valid"]
+    # Signed in ink: a signature the program lacks is not missing; one that no
+    # longer holds (the record changed after it was given) still is said.
+    wanted = ("invalid",) if volume.paper_signatures else ("invalid", "missing")
+    missing = [(m, r, s) for m in volume.materials for r in m.records for s in r.signatures if s.state in wanted]
     if missing:
         lines.append(tr("Signatures missing or no longer valid ({count}):", count=len(missing)))
         grouped: dict[tuple[int, str], dict[str, list[str]]] = {}
@@ -326,6 +330,9 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
     if receipts:
         lines.append(tr("Scans of the original vouchers missing for {count} incoming inspections: {numbers}",
                         count=len(receipts), numbers="、".join(r.number for _m, r in receipts)))
+    if volume.paper_signatures:
+        lines.append(tr("Signed on paper: each required signature has a line on its page, to be signed in ink "
+                        "and dated by the person who gives it."))
     if not lines:
         lines.append(tr("Complete: no amendments after first entry, every required signature present."))
     if volume.sealed_at is None:
@@ -373,6 +380,7 @@ def read_volume(session, archive_id: int) -> VolumeData:
         filed_on=seal.sealed_at.date() if seal else None, sealed_at=seal.sealed_at if seal else None,
         cites=(cited.archive_no, cited.title) if cited is not None else None,
         materials=materials, cross_refs=_cross_refs(session, archive),
+        paper_signatures=settings.paper_signatures(session),
     )
     volume.remarks = _remarks(volume, session, archive)
     return volume

@@ -42,6 +42,10 @@ DEFAULTS: dict[str, object] = {
     # The largest file that may be attached to a record (R3.6), in MB: a
     # scanned voucher is a few MB; every PC reads attachments over the network.
     "attachment_max_mb": 20,
+    # How records are signed (签名方式): 电子签名 in the program, or 纸质签名 in
+    # ink on the printed volume, which then prints a blank line for each
+    # required signature and lists none as missing (issue 16).
+    "signature_mode": "电子签名",
 }
 
 LABELS = {
@@ -58,7 +62,10 @@ LABELS = {
     "digital_link_resolver": "GS1 数字链接解析地址",
     "epcis_id_base": "EPCIS 自有标识前缀",
     "attachment_max_mb": "附件大小上限（MB）",
+    "signature_mode": "签名方式",
 }
+
+SIGNATURE_MODES = ("电子签名", "纸质签名")
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
 
@@ -80,6 +87,8 @@ def put(session: Session, key: str, value) -> None:
         value = check_uri_setting(key, value)
     if key == "attachment_max_mb":
         value = check_attachment_limit(value)
+    if key == "signature_mode":
+        value = check_signature_mode(value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -119,6 +128,19 @@ def check_uri_setting(key: str, value) -> str:
             or any(ch.isspace() for ch in value) or not value.isascii():
         raise ValidationError(FieldError(key, label, f"「{label}」应为 https:// 开头、不含空格、? 和 # 的网址，例如 https://trace.example.cn"))
     return value
+
+
+def check_signature_mode(value) -> str:
+    label = LABELS["signature_mode"]
+    value = (value or "").strip() if isinstance(value, str) else value
+    if value not in SIGNATURE_MODES:
+        raise ValidationError(FieldError("signature_mode", label, f"「{label}」应为{'或'.join(SIGNATURE_MODES)}"))
+    return value
+
+
+def paper_signatures(session: Session) -> bool:
+    """Records are signed in ink on the printed volume."""
+    return get(session, "signature_mode") == "纸质签名"
 
 
 ATTACHMENT_MAX_MB = 200  # a database row, read whole into memory on every PC

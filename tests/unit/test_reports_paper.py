@@ -16,8 +16,10 @@ from app.models import Archive
 from app.reports import fonts
 from app.reports.volume import print_volume
 from app.reports.volume_data import find_archive, read_volume
-from app.services import acting, archives, common
+from app.errors import ValidationError
+from app.services import acting, archives, common, settings
 
+from .builders import lot
 from .test_reports_volume import build, factory, pages_of  # noqa: F401 — the fixture is shared
 
 pytestmark = pytest.mark.usefixtures("print_font")
@@ -108,3 +110,51 @@ def test_every_character_of_the_demo_volumes_has_a_glyph(demo_db_file, print_fon
             print_volume(session, archive_id, data)
             assert not glyphless(data.getvalue()), volume.archive_no
     engine.dispose()
+
+
+# ------------------------------------------------------------------ signatures
+
+
+def test_signature_mode_is_a_setting_with_two_values(session):
+    assert settings.get(session, "signature_mode") == "电子签名"
+    assert settings.LABELS["signature_mode"] == "签名方式"
+    for wrong in ("", "手签", None, 1):
+        with pytest.raises(ValidationError, match="签名方式"):
+            settings.put(session, "signature_mode", wrong)
+    assert settings.get(session, "signature_mode") == "电子签名"
+    settings.put(session, "signature_mode", " 纸质签名 ")
+    assert settings.paper_signatures(session)
+
+
+def test_paper_signatures_print_lines_for_ink_and_list_nothing_missing(session, factory):  # noqa: F811
+    _p, _commodity, batch, _base = factory
+    settings.put(session, "signature_mode", "纸质签名")
+    data, _plan = build(session, archives.product_archive(session, batch).id)
+    texts = pages_of(data)
+    materials, remarks = texts[2:-1], texts[-1]
+    batch_page = next(t for t in materials if "批生产记录" in t)
+    # Each required meaning of the batch record (操作, 复核, 批准) has its line to sign and date.
+    for meaning in ("操作", "复核", "批准"):
+        assert f"{meaning}（签名）" in batch_page
+    assert batch_page.count("签名：") == 3 and batch_page.count("日期：") == 3
+    assert not any("未签名" in t for t in texts)
+    assert "缺少或已失效的签名" not in remarks and "纸质签名" in remarks
+    assert "应有的签名齐全" not in remarks  # it does not claim what the program cannot know
+
+
+def test_a_missing_electronic_signature_is_listed_once_not_on_every_line(session, factory):  # noqa: F811
+    p, _commodity, _batch, _base = factory
+    from app.services import production
+
+    batch = production.start_batch(session, dict(product_id=p.base.id, production_date="2026-11-17"))
+    production.feed_lot(session, batch, lot(session, p, p.soy, supplier_lot="HLJ-2612"), "100", operator_id=p.person.id)
+    for i in range(8):
+        production.record_ccp(session, batch, p.boil_ccp, str(96 + i % 3), operator_id=p.person.id)
+    production.complete_batch(session, batch, "100")
+    texts = pages_of(build(session, archives.product_archive(session, batch).id)[0])
+    register = next(t for t in texts[2:-1] if "监测值" in t)
+    assert "未签名" not in register
+    remarks = texts[-1]
+    assert remarks.count("缺少或已失效的签名") == 1
+    ccp_line = next(line for line in remarks.splitlines() if "关键控制点" in line or "CCP" in line)
+    assert "操作未签名 8" in ccp_line and "复核未签名 8" in ccp_line
