@@ -49,7 +49,11 @@ FALLBACK = "FoodArchiveSigns"  # the font of characters the CJK font lacks
 FALLBACK_WINDOWS = ("seguisym.ttf", "arialuni.ttf", "arial.ttf", "segoeui.ttf")
 FALLBACK_OTHER = ("DejaVuSans.ttf", "NotoSans-Regular.ttf", "LiberationSans-Regular.ttf", "FreeSans.ttf",
                   "Arial Unicode.ttf", "Arial.ttf")
-_glyphs: dict[str, dict] = {}  # font name -> its character map (code point -> glyph)
+# font name -> (character map: code point -> glyph, glyph data offsets). A
+# character mapped to a glyph without outlines prints blank: WenQuanYi Micro
+# Hei maps ℃ to an empty glyph.
+_glyphs: dict[str, tuple[dict, list]] = {}
+_drawn: set[str] = set()  # characters the CJK font is known to draw (``covered`` runs per table cell)
 
 _registered: dict[str, str] = {}  # font spec -> the file it came from
 
@@ -125,7 +129,8 @@ def register(setting: str = "") -> str:
             problems.append(f"{spec}: {exc}")
             continue
         pdfmetrics.registerFont(font)
-        _glyphs[FONT] = font.face.charToGlyph
+        _glyphs[FONT] = (font.face.charToGlyph, font.face.glyphPos)
+        _drawn.clear()
         _register_fallback()
         _registered.clear()
         _registered[key] = spec
@@ -161,15 +166,18 @@ def _register_fallback() -> None:
             log.info("fallback font %s unusable: %s", spec, exc)
             continue
         pdfmetrics.registerFont(font)
-        _glyphs[FALLBACK] = font.face.charToGlyph
+        _glyphs[FALLBACK] = (font.face.charToGlyph, font.face.glyphPos)
         log.info("fallback font for printing: %s", spec)
         return
     log.warning("no fallback font: signs such as ℃ print only if the CJK font has them")
-    _glyphs[FALLBACK] = {}
+    _glyphs[FALLBACK] = ({}, [])
 
 
 def has_glyph(font: str, char: str) -> bool:
-    return bool(_glyphs.get(font, {}).get(ord(char)))
+    """``font`` draws ``char``: mapped to a glyph with outlines (white space needs none)."""
+    cmap, positions = _glyphs.get(font, ({}, []))
+    glyph = cmap.get(ord(char))
+    return bool(glyph) and (char.isspace() or positions[glyph + 1] > positions[glyph])
 
 
 def _blank(char: str) -> bool:
@@ -187,8 +195,12 @@ def font_for(char: str) -> str | None:
 
 def covered(text: str) -> bool:
     """Every character of ``text`` is in the CJK font (a plain string can be drawn as it is)."""
-    cmap = _glyphs.get(FONT, {})
-    return all(cmap.get(ord(ch)) or _blank(ch) for ch in text)
+    for ch in text:
+        if ch not in _drawn:
+            if not (_blank(ch) or has_glyph(FONT, ch)):
+                return False
+            _drawn.add(ch)
+    return True
 
 
 def missing(text: str) -> set[str]:

@@ -75,7 +75,7 @@ def fonts_used(data: bytes) -> set[str]:
 
 def test_signs_the_cjk_font_lacks_print_in_the_fallback_font(session, factory):  # noqa: F811
     _p, _commodity, batch, _base = factory
-    sign = next(ch for ch in "‱℃①±μ" if not fonts.has_glyph(fonts.FONT, ch))  # WenQuanYi lacks ‱
+    sign = next(ch for ch in "‱℃①±μ" if not fonts.has_glyph(fonts.FONT, ch))  # WenQuanYi's ℃ is an empty glyph
     common.amend(session, batch, {"by_products": f"豆渣 3{sign}，℃ ± μ ①"}, "补记副产品")
     data, _plan = build(session, archives.product_archive(session, batch).id)
     assert any(sign in text for text in pages_of(data))
