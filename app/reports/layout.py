@@ -19,6 +19,13 @@ from .fonts import FONT
 PAGE_W, PAGE_H = 210 * mm, 297 * mm
 LEFT, RIGHT = 25 * mm, 15 * mm  # binding margin on the left (GB/T 9705)
 WIDTH = PAGE_W - LEFT - RIGHT
+TOP, BOTTOM = 20 * mm, 15 * mm
+MATERIAL_FRAME = PAGE_H - TOP - BOTTOM  # height of a material page's frame
+# A register too wide for portrait is turned: the binding margin is then the
+# landscape page's top edge (the page is read turned, its top at the spine).
+LANDSCAPE_MARGINS = (15 * mm, 15 * mm, 25 * mm, 15 * mm)  # left, right, top, bottom
+LANDSCAPE_WIDTH = PAGE_H - LANDSCAPE_MARGINS[0] - LANDSCAPE_MARGINS[1]
+LANDSCAPE_FRAME = PAGE_W - LANDSCAPE_MARGINS[2] - LANDSCAPE_MARGINS[3]
 
 
 def style(name: str, size: float, leading: float | None = None, **extra) -> ParagraphStyle:
@@ -38,9 +45,40 @@ class Styles:
         self.part = style("part", 18, 26, alignment=TA_CENTER, spaceAfter=6 * mm)
 
 
+_hanging_styles: dict[int, ParagraphStyle] = {}
+
+
+def _room_to_hang(st: ParagraphStyle) -> ParagraphStyle:
+    """``st`` with one character's room at the right, where punctuation may hang."""
+    found = _hanging_styles.get(id(st))
+    if found is None or found.parent is not st:
+        found = ParagraphStyle(f"{st.name}-hanging", parent=st, rightIndent=st.rightIndent + st.fontSize)
+        _hanging_styles[id(st)] = found
+    return found
+
+
+class Text(Paragraph):
+    """A paragraph that stays inside its width. reportlab's CJK wrapping never
+    starts a line with closing punctuation (，。）…): it lets it hang past the
+    line's end, out of a table cell into the next one. Such a paragraph is
+    wrapped again with a character's room kept at the right for it."""
+
+    def wrap(self, avail_width, avail_height):
+        size = super().wrap(avail_width, avail_height)
+        if self.style.name.endswith("-hanging") or not _overhangs(self.blPara):
+            return size
+        self.style = _room_to_hang(self.style)
+        return super().wrap(avail_width, avail_height)
+
+
+def _overhangs(lines_of) -> bool:
+    return any((line[0] if isinstance(line, tuple) else line.extraSpace) < -0.01 for line in lines_of.lines)
+
+
 def para(text: str, st: ParagraphStyle) -> Paragraph:
-    """A wrapping paragraph of plain text (signs the CJK font lacks set in the fallback font)."""
-    return Paragraph(fonts.markup(text), st)
+    """A wrapping paragraph of plain text (signs the CJK font lacks set in the
+    fallback font) that stays inside its width, hanging punctuation included."""
+    return Text(fonts.markup(text), st)
 
 
 def cell(text: str, st: ParagraphStyle, width: float):

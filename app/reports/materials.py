@@ -7,20 +7,23 @@ Amendments are marked (※) and listed under the record; scans follow it."""
 from __future__ import annotations
 
 import io
+import re
 
 from reportlab.lib import colors
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Image, KeepTogether, PageBreak, Paragraph, Spacer
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import Flowable, Image, KeepTogether, NextPageTemplate, PageBreak, Paragraph, Spacer
 
 from app.i18n import tr
 
-from .layout import WIDTH, InkLine, Mark, Styles, cell, grid, para
+from .fonts import FONT
+from .layout import LANDSCAPE_FRAME, LANDSCAPE_WIDTH, WIDTH, InkLine, Mark, Styles, cell, grid, para
 from .volume_data import IMAGE_TYPES, MaterialData, RecordData, SignatureLine
 
 # Ledgers whose records are documents of their own: printed as forms.
 FORM_LEDGERS = {"product_batch", "commodity_batch", "inspection", "incoming_inspection", "recall", "destruction",
                 "near_expiry_handling"}
-MAX_COLUMNS = 11  # a register wider than this prints record by record as forms
+MAX_COLUMNS = 16  # a register of more columns prints record by record as forms
 SIG_WIDTH = 22 * mm
 SIG_IMAGE_H = 7 * mm
 STATE_MARK = {"invalid": "失效", "missing": "未签名"}
@@ -226,20 +229,74 @@ def _columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]]]:
     return shown, shared
 
 
-def _width(material: MaterialData, index: int) -> float:
+# What a column should not break: a date and time, a number with its unit, a run between
+# spaces and punctuation (a lot number, a name); a long Chinese run may break after four characters.
+_UNBROKEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d|-?\d[\d.,]*(?: [^\s\d、，。；：（）()]{1,4}(?=\s|$))?"
+                       r"|[^\s、，。；：（）()]+")
+_CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
+CELL_PAD = 4.5  # left + right padding of a cell, and a little air
+LONGEST = 60 * mm  # a column wider than this wraps its text
+
+
+def _sizes(material: MaterialData, index: int, st: Styles) -> tuple[float, float]:
+    """(natural, least) width of a register column: the natural one holds its
+    longest value on one line (up to ``LONGEST``), the least one its longest
+    unbroken word and its label on at most three lines."""
+    size, head = st.cell.fontSize, st.head.fontSize
     label = material.records[0].values[index][1]
-    longest = max(len(r.values[index][2]) for r in material.records[:50])
-    return max(min(longest, 24), min(len(label), 8), 4)
+    texts = {r.values[index][2] for r in material.records[:300]}
+    longest = max((stringWidth(t, FONT, size) for t in texts), default=0)
+    four_chars = stringWidth("国国国国", FONT, size)
+
+    def unbroken(word: str, font_size: float) -> float:
+        width = stringWidth(word, FONT, font_size)
+        return min(width, four_chars) if _CJK.search(word) else width
+
+    word = max((unbroken(w, size) for t in texts for w in _UNBROKEN.findall(t)), default=0)
+    label_w = stringWidth(label, FONT, head)
+    label_word = max((unbroken(w, head) for w in _UNBROKEN.findall(label)), default=0)
+    two_chars = four_chars / 2
+    natural = max(min(longest, LONGEST), min(label_w, 18 * mm), two_chars) + CELL_PAD
+    least = max(word, label_w / 3, label_word, two_chars) + CELL_PAD
+    return max(natural, least), least
 
 
-def register_columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]], list[float]]:
+def _fixed(material: MaterialData) -> float:
+    return 9 * mm + SIG_WIDTH * len(material.records[0].signatures)
+
+
+SQUEEZE = 0.35  # a column keeps at least this share of its room above its least width
+
+
+def fits(material: MaterialData, st: Styles, width: float) -> bool:
+    """The register's columns fit ``width`` without breaking a word, and
+    without squeezing every column to a narrow strip of many short lines."""
+    shown, _shared = _columns(material)
+    sizes = [_sizes(material, i, st) for i in shown]
+    natural, least = sum(n for n, _l in sizes), sum(m for _n, m in sizes)
+    return _fixed(material) + least + SQUEEZE * (natural - least) <= width
+
+
+def register_columns(material: MaterialData, width: float = WIDTH, st: Styles | None = None
+                     ) -> tuple[list[int], list[tuple[str, str]], list[float]]:
     """The register's field columns, the values shared by all rows (printed
-    above it) and the column widths: 顺序号, the fields, one per signature."""
+    above it) and the column widths: 顺序号, the fields, one per signature.
+    Columns get their natural width when the page has room, else each gives
+    up what it can above its least width, in proportion."""
+    st = st or Styles()
     shown, shared = _columns(material)
     meanings = len(material.records[0].signatures)
-    weights = [_width(material, i) for i in shown]
-    free = WIDTH - 9 * mm - SIG_WIDTH * meanings
-    return shown, shared, [9 * mm, *(free * w / sum(weights) for w in weights), *([SIG_WIDTH] * meanings)]
+    sizes = [_sizes(material, i, st) for i in shown]
+    free = width - _fixed(material)
+    natural, least = sum(n for n, _l in sizes), sum(m for _n, m in sizes)
+    if natural <= free:
+        widths = [n * free / natural for n, _l in sizes]
+    elif least <= free:
+        share = (free - least) / (natural - least)
+        widths = [m + (n - m) * share for n, m in sizes]
+    else:  # even the least widths do not fit: words break
+        widths = [m * free / least for _n, m in sizes]
+    return shown, shared, [9 * mm, *widths, *([SIG_WIDTH] * meanings)]
 
 
 PAD = 3.0  # top + bottom padding of a register cell (layout.GRID)
@@ -272,17 +329,17 @@ def paginate(heights: list[float], header: float, first: float, page: float) -> 
 
 
 def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[float, float],
-             ink: bool = False) -> list:
+             ink: bool = False, width: float = WIDTH) -> list:
     """One line per record, the signatures in the last columns; ``room`` is
     the height left on the first page and the height of a whole page."""
-    shown, shared, widths = register_columns(material)
+    shown, shared, widths = register_columns(material, width, st)
     meanings = [s.meaning for s in material.records[0].signatures]
     out: list = []
     first, page = room
     if shared:
         line = para("　".join(f"{label}：{value}" for label, value in shared), st.cell)
         out += [line, Spacer(1, 1.5 * mm)]
-        first -= line.wrap(WIDTH, page)[1] + 1.5 * mm
+        first -= line.wrap(width, page)[1] + 1.5 * mm
     head = [para(tr("No."), st.head), *(para(material.records[0].values[i][1], st.head) for i in shown),
             *(para(m, st.head) for m in meanings)]
     rows = []
@@ -306,7 +363,8 @@ def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[fl
 def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_no: str, page: float,
                    ink: bool = False) -> list:
     """The pages of one material; ``page`` is the height of a page's frame;
-    ``ink``: signatures are given in ink on paper (纸质签名)."""
+    ``ink``: signatures are given in ink on paper (纸质签名). A register too
+    wide for a portrait page prints on landscape pages."""
     heading = para(material.title, st.title)
     heading.starts_material = material.seq  # the volume notes the page it lands on
     meta = [tr("Archive no. {no}", no=archive_no), tr("Item {seq}", seq=material.seq)]
@@ -317,8 +375,8 @@ def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_
     story = [PageBreak(), KeepTogether([heading, byline]), Spacer(1, 3 * mm)]
     if not material.records:
         return story + [para(tr("(the records of this item no longer exist)"), st.body)]
-    fields = len([1 for _n, _l, v in material.records[0].values if v]) + len(material.records[0].signatures)
-    if material.ledger in FORM_LEDGERS or len(material.records) == 1 or fields > MAX_COLUMNS + 4:
+    columns = len(_columns(material)[0]) + len(material.records[0].signatures)
+    if material.ledger in FORM_LEDGERS or len(material.records) == 1 or columns > MAX_COLUMNS:
         for n, record in enumerate(material.records):
             if n:
                 story += [Spacer(1, 5 * mm)]
@@ -326,6 +384,13 @@ def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_
                 story.append(para(tr("Record {number}", number=record.number), st.body))
             story += form(record, material, st, pdf_pages, ink)
         return story
-    top = heading.wrap(WIDTH, page)[1] + st.title.spaceAfter + byline.wrap(WIDTH, page)[1]
+    width = WIDTH
+    if not fits(material, st, WIDTH):
+        width, page = LANDSCAPE_WIDTH, LANDSCAPE_FRAME
+        story = [NextPageTemplate("landscape"), *story]
+    top = heading.wrap(width, page)[1] + st.title.spaceAfter + byline.wrap(width, page)[1]
     first = page - top - 3 * mm
-    return story + register(material, st, pdf_pages, (first, page), ink)
+    story += register(material, st, pdf_pages, (first, page), ink, width)
+    if width != WIDTH:
+        story.append(NextPageTemplate("material"))  # the next material starts upright again
+    return story

@@ -24,14 +24,16 @@ from app.i18n import tr
 
 from . import fonts
 from .codes import QRFlowable
-from .layout import LEFT, PAGE_H, PAGE_W, RIGHT, WIDTH, DeferringCanvas, Later, Styles, grid, para
+from .layout import (
+    LANDSCAPE_FRAME, LANDSCAPE_MARGINS, LANDSCAPE_WIDTH, LEFT, MATERIAL_FRAME, PAGE_H, PAGE_W, RIGHT, WIDTH,
+    DeferringCanvas, Later, Styles, grid, para,
+)
 from .materials import material_story
 from .volume_data import VolumeData, read_volume
 
 log = logging.getLogger("reports")
 
 CATALOGUE_HEADS = ("顺序号", "档号/文号", "责任者", "题名", "日期", "页号", "页数", "备注")
-MATERIAL_FRAME = PAGE_H - 20 * mm - 15 * mm  # height of a material page's frame
 CATALOGUE_WIDTHS = [w * mm for w in (10, 24, 20, 60, 16, 14, 10, 16)]  # 170 mm, GB/T 9705's proportions
 
 
@@ -83,6 +85,10 @@ class VolumeDoc(BaseDocTemplate):
             PageTemplate("catalogue", [frame(35 * mm)]),  # table 35 mm from the top
             PageTemplate("material", [frame(20 * mm)], onPage=self._number),  # MATERIAL_FRAME high
             PageTemplate("remarks", [frame(25 * mm)]),
+            PageTemplate("landscape", [Frame(
+                LANDSCAPE_MARGINS[0], LANDSCAPE_MARGINS[3], LANDSCAPE_WIDTH, LANDSCAPE_FRAME, id="wide",
+                leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)],
+                onPage=self._number, pagesize=(PAGE_H, PAGE_W)),
         ])
 
     def _number(self, canv, _doc) -> None:
@@ -92,7 +98,8 @@ class VolumeDoc(BaseDocTemplate):
         number = page - self.plan.offset
         self.plan.last_material_page = number
         canv.setFont(fonts.FONT, 10)
-        canv.drawRightString(PAGE_W - RIGHT, PAGE_H - 12 * mm, str(number))
+        width, height = canv._pagesize  # a landscape page too
+        canv.drawRightString(width - RIGHT, height - 12 * mm, str(number))
 
     def afterFlowable(self, flowable) -> None:  # noqa: N802 — reportlab's name
         seq = getattr(flowable, "starts_material", None)

@@ -24,6 +24,8 @@ from app.models import (
 from app.services import audit, settings, signatures
 from app.services.signatures import SignatureLine
 
+from . import readable
+
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
 CATEGORY = {"product": "产品质量技术档案", "commodity": "商品质量技术档案",
             "warning": "食品安全警示档案", "safety": "食品安全管理档案"}
@@ -236,6 +238,7 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
         records.append(record)
     if entry.ledger == "incoming_inspection":
         _add_lot_numbers(session, records, rows)
+    readable.enrich(session, declaration, rows, records)
     item_labels = [f.label for f in _item_fields()] if entry.ledger == "inspection" else []
     doc_no = entry.doc_no or (_own_numbers(records) if declaration.number_field else "")
     return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, doc_no,

@@ -9,11 +9,15 @@ import re
 import pytest
 from pypdf import PdfReader
 from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.platypus import NextPageTemplate, Paragraph, Table
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from app.models import Archive
 from app.reports import fonts
+from app.reports.layout import LANDSCAPE_WIDTH, MATERIAL_FRAME, WIDTH, Styles
+from app.reports.materials import fits, material_story
 from app.reports.volume import print_volume
 from app.reports.volume_data import find_archive, read_volume
 from app.errors import ValidationError
@@ -158,3 +162,94 @@ def test_a_missing_electronic_signature_is_listed_once_not_on_every_line(session
     assert remarks.count("缺少或已失效的签名") == 1
     ccp_line = next(line for line in remarks.splitlines() if "关键控制点" in line or "CCP" in line)
     assert "操作未签名 8" in ccp_line and "复核未签名 8" in ccp_line
+
+
+# ------------------------------------------------------------------ readable records
+
+
+def page_of(texts: list[str], title: str) -> str:
+    return next(t for t in texts[2:-1] if title in t)
+
+
+def test_a_material_issue_names_the_material_its_unit_and_direction(session, factory):  # noqa: F811
+    _p, _commodity, batch, base = factory
+    texts = pages_of(build(session, base.id)[0])
+    issue = page_of(texts, "原辅料发放报表")
+    assert "非转基因大豆" in issue  # the material next to its lot number
+    assert re.search(r"领用\s*100\s*kg", issue)  # direction and unit, not "-100"
+    assert not re.search(r"(?<![\d-])-100\b", issue)
+
+
+def test_a_ccp_reading_prints_its_unit_limits_and_corrective_action(session, factory):  # noqa: F811
+    p, _commodity, _batch, base = factory
+    common.amend(session, p.boil_ccp, {"corrective_action": "低于 95 ℃ 延长加热"}, "补记纠偏措施")
+    texts = pages_of(build(session, base.id)[0])
+    ccp = page_of(texts, "关键控制点")
+    assert re.search(r"98\s*℃", ccp)  # the reading with its unit
+    assert re.search(r"95～105\s*℃", ccp)  # the critical limits
+    assert "低于 95 ℃ 延长加热" in ccp
+
+
+def test_sales_and_recall_progress_name_the_buyer_with_address_and_contact(session, factory):  # noqa: F811
+    p, commodity, batch, _base = factory
+    from app.services import distribution
+
+    customer = session.get(type(p.customer), p.customer.id)
+    customer.contact_person = "赵采购"
+    session.flush()
+    distribution.deliver(session, commodity, p.customer, 10, dict(sale_date="2026-11-20", clerk_id=p.person.id))
+    distribution.recall(session, batch, dict(started_on="2026-11-21", reason="复检不合格", manager_id=p.person.id))
+    texts = pages_of(build(session, find_archive(session, commodity.lot_code))[0])
+    sales = page_of(texts, "出厂销售记录")
+    for shown in ("联华超市浦东店", "上海市浦东新区", "赵采购", "021-50000000"):
+        assert shown in sales.replace("\n", "")
+    warning = session.scalar(select(Archive.id).where(Archive.kind == "warning"))
+    progress = page_of(pages_of(build(session, warning)[0]), "召回进度")
+    for shown in ("联华超市浦东店", "上海市浦东新区", "021-50000000"):
+        assert shown in progress.replace("\n", "")
+
+
+def cells_overflowing(story: list) -> list[str]:
+    """Texts wider than their table column: a plain string longer than the
+    cell, or a paragraph line that does not fit after wrapping."""
+    out = []
+    for table in (f for f in story if isinstance(f, Table)):
+        for row in table._cellvalues:
+            for value, width in zip(row, table._colWidths):
+                room = width - 4  # the grid's left and right padding
+                if isinstance(value, str):
+                    if stringWidth(value, fonts.FONT, 7.5) > room + 0.01:
+                        out.append(value)
+                elif isinstance(value, Paragraph):
+                    value.wrap(room, 10_000)
+                    lines = value.blPara.lines
+                    spare = [line[0] if isinstance(line, tuple) else line.extraSpace for line in lines]
+                    # Punctuation may hang into the room kept for it at the right (layout.para).
+                    if min(spare, default=0) < -value.style.rightIndent - 0.01:
+                        out.append(value.getPlainText())
+    return out
+
+
+def test_long_text_wraps_inside_its_cell_and_a_wide_register_turns_landscape(session, factory):  # noqa: F811
+    p, _commodity, _batch, _base = factory
+    from app.services import production
+
+    batch = production.start_batch(session, dict(product_id=p.base.id, production_date="2026-11-17"))
+    for n in range(3):
+        production.feed_lot(session, batch, lot(session, p, p.soy, supplier_lot=f"HLJ-26{n}"), "10",
+                            operator_id=p.person.id, method=f"按工艺卡分三次缓慢加入，SOP-QA-0{n}-{'X' * 70}")
+    production.complete_batch(session, batch, "30")
+    archive = archives.product_archive(session, batch)
+    volume = read_volume(session, archive.id)
+    feeding = next(m for m in volume.materials if m.ledger == "feeding")
+    story = material_story(feeding, Styles(), [], volume.archive_no, MATERIAL_FRAME)
+    assert not cells_overflowing(story)
+    # A word of 80 characters should not break in a portrait column: the register turns.
+    assert not fits(feeding, Styles(), WIDTH) and fits(feeding, Styles(), LANDSCAPE_WIDTH)
+    assert any(isinstance(f, NextPageTemplate) for f in story)
+    reader = PdfReader(io.BytesIO(build(session, archive.id)[0]))
+    sizes = {(round(float(page.mediabox.width)), round(float(page.mediabox.height))) for page in reader.pages}
+    assert (842, 595) in sizes and (595, 842) in sizes  # the wide register turned, the rest upright
+    # Every register and form of the demo-like volume keeps its text inside its cells.
+    for material in volume.materials:
+        assert not cells_overflowing(material_story(material, Styles(), [], volume.archive_no, MATERIAL_FRAME))
