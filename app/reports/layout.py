@@ -111,9 +111,9 @@ class InkLine(Flowable):
 
     GREY = colors.HexColor("#707070")
 
-    def __init__(self, height: float = 9 * mm, labels: bool = True):
+    def __init__(self, height: float = 9 * mm):
         super().__init__()
-        self.box_height, self.labels = height, labels
+        self.box_height = height
 
     def wrap(self, avail_width, _avail_height):
         self.width = avail_width
@@ -126,11 +126,10 @@ class InkLine(Flowable):
         c.setFillColor(self.GREY)
         c.setStrokeColor(self.GREY)
         c.setLineWidth(0.4)
-        date_y, sign_y = 1, self.box_height * 0.45
-        label_w = stringWidth("日期：", FONT, size) if self.labels else 0
-        if self.labels:
-            c.drawString(0, sign_y + 1, "签名：")
-            c.drawString(0, date_y + 1, "日期：")
+        date_y, sign_y = 2, self.box_height * 0.5
+        label_w = stringWidth("日期：", FONT, size)
+        c.drawString(0, sign_y + 1, "签名：")
+        c.drawString(0, date_y + 1, "日期：")
         c.line(label_w, sign_y, self.width, sign_y)
         c.line(label_w, date_y, self.width, date_y)
 

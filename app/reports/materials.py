@@ -28,6 +28,7 @@ SIG_WIDTH = 22 * mm
 SIG_IMAGE_H = 7 * mm
 STATE_MARK = {"invalid": "失效", "missing": "未签名"}
 QUIET = colors.HexColor("#707070")
+LABEL_SHADE = colors.HexColor("#f3f3f3")
 PDF = "application/pdf"
 
 
@@ -62,7 +63,7 @@ def _sig_cell(sig: SignatureLine, st: Styles, with_image: bool = True, ink: bool
     A missing electronic signature is said once on the remarks sheet, not
     on every line: a form says it quietly, a register leaves the cell empty."""
     if ink and sig.state != "valid":
-        return InkLine(12 * mm if form else 9 * mm, labels=form)
+        return InkLine(12 * mm if form else 9 * mm)
     if sig.state == "missing":
         return Mark(STATE_MARK["missing"], 6.5, QUIET) if form else ""
     parts = []
@@ -200,7 +201,10 @@ def form(record: RecordData, material: MaterialData, st: Styles, pdf_pages: list
                 pending = []
     if pending:
         rows.append(pending + ["", ""])
-    shade = [("BACKGROUND", (c, 0), (c, -1), colors.HexColor("#f3f3f3")) for c in (0, 2)]
+    # The labels are shaded; a long text spanning the row keeps a white ground.
+    spanned = {start[1] for _kind, start, _end in spans}
+    shade = [("BACKGROUND", (0, 0), (0, -1), LABEL_SHADE)] + [
+        ("BACKGROUND", (2, r), (2, r), LABEL_SHADE) for r in range(len(rows)) if r not in spanned]
     out = [grid(rows, [28 * mm, 57 * mm, 28 * mm, 57 * mm], header=False, extra=spans + shade)]
     if record.items:
         out += [Spacer(1, 2 * mm), para(tr("Inspection items"), st.cell)]
@@ -229,11 +233,13 @@ def _columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]]]:
     return shown, shared
 
 
-# What a column should not break: a date and time, a number with its unit, a run between
-# spaces and punctuation (a lot number, a name); a long Chinese run may break after four characters.
-_UNBROKEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d|-?\d[\d.,]*(?: [^\s\d、，。；：（）()]{1,4}(?=\s|$))?"
+# What a column should not break: a date and time, a number with its unit (and its
+# direction: 领用 12 kg), a run between spaces and punctuation (a lot number, a name); a long Chinese run may break after four characters.
+_UNBROKEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"
+                       r"|(?:[\u4e00-\u9fff]{1,2} )?-?\d[\d.,]*(?: [^\s\d、，。；：（）()]{1,4}(?=\s|$))?"
                        r"|[^\s、，。；：（）()]+")
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
+_DIGIT = re.compile(r"\d")
 CELL_PAD = 4.5  # left + right padding of a cell, and a little air
 LONGEST = 60 * mm  # a column wider than this wraps its text
 
@@ -250,7 +256,8 @@ def _sizes(material: MaterialData, index: int, st: Styles) -> tuple[float, float
 
     def unbroken(word: str, font_size: float) -> float:
         width = stringWidth(word, FONT, font_size)
-        return min(width, four_chars) if _CJK.search(word) else width
+        # A Chinese word may break after four characters; a quantity (领用 12 kg) never.
+        return min(width, four_chars) if _CJK.search(word) and not _DIGIT.search(word) else width
 
     word = max((unbroken(w, size) for t in texts for w in _UNBROKEN.findall(t)), default=0)
     label_w = stringWidth(label, FONT, head)
