@@ -315,10 +315,14 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
             state = tr("invalid") if sig.state == "invalid" else tr("unsigned")
             grouped.setdefault((material.seq, material.title), {}).setdefault(f"{sig.meaning}{state}", []).append(
                 record.number)
+        sizes = {m.seq: len(m.records) for m in volume.materials}
         for (seq, title), kinds in grouped.items():
             parts = []
             for what, numbers in kinds.items():
-                shown = "、".join(numbers[:6]) + ("等" if len(numbers) > 6 else "")
+                if len(numbers) == sizes[seq] > 1:  # every line of a register: no need to name them
+                    shown = tr("every record")
+                else:
+                    shown = "、".join(numbers[:6]) + ("等" if len(numbers) > 6 else "")
                 parts.append(tr("{what} {count} ({numbers})", what=what, count=len(numbers), numbers=shown))
             lines.append(f"  {seq}. {title}：" + "；".join(parts))
     late = [(m, r, s) for m in volume.materials for r in m.records for s in r.scans if s.late]
