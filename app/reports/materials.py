@@ -234,7 +234,8 @@ def _columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]]]:
 
 
 # What a column should not break: a date and time, a number with its unit (and its
-# direction: 领用 12 kg), a run between spaces and punctuation (a lot number, a name); a long Chinese run may break after four characters.
+# direction: 领用 12 kg), a run between spaces and punctuation (a lot number, a
+# name); a long Chinese run may break after four characters.
 _UNBROKEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"
                        r"|(?:[\u4e00-\u9fff]{1,2} )?-?\d[\d.,]*(?: [^\s\d、，。；：（）()]{1,4}(?=\s|$))?"
                        r"|[^\s、，。；：（）()]+")

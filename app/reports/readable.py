@@ -36,9 +36,9 @@ def _lots(session, ids: list[int]) -> Extra:
 def _batches(session, ids: list[int]) -> Extra:
     from app.models import Product, ProductBatch
 
-    rows = session.execute(select(ProductBatch.id, Product.name, ProductBatch.unit)
+    rows = session.execute(select(ProductBatch.id, Product.name)
                            .join(Product, Product.id == ProductBatch.product_id).where(ProductBatch.id.in_(ids)))
-    return {i: ([name], "") for i, name, _unit in rows}
+    return {i: ([name], "") for i, name in rows}
 
 
 def _commodities(session, ids: list[int]) -> Extra:
@@ -136,7 +136,8 @@ def enrich(session, declaration: Ledger, rows: list, records: list[RecordData]) 
         at = names.index(f.name) + 1
         for index, (record, row) in enumerate(zip(records, rows)):
             texts, unit = found.get(getattr(row, f.name), ([""] * len(labels), ""))
-            record.values[at:at] = [(f"{f.name}.{n}", label, text) for n, (label, text) in enumerate(zip(labels, texts))]
+            record.values[at:at] = [(f"{f.name}.{n}", label, text)
+                                    for n, (label, text) in enumerate(zip(labels, texts))]
             if unit:
                 units.setdefault(index, unit)
         names = [name for name, _label, _text in records[0].values]
