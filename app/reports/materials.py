@@ -233,10 +233,10 @@ def _columns(material: MaterialData) -> tuple[list[int], list[tuple[str, str]]]:
     return shown, shared
 
 
-# What a column should not break: a date and time, a number with its unit (and its
+# What a column should not break: a date and time, a phone number, a number with its unit (and its
 # direction: 领用 12 kg), a run between spaces and punctuation (a lot number, a
 # name); a long Chinese run may break after four characters.
-_UNBROKEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d"
+_UNBROKEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d|\d{2,4}-\d{3,4} \d{4}\b"
                        r"|(?:[\u4e00-\u9fff]{1,2} )?-?\d[\d.,]*(?: [^\s\d、，。；：（）()]{1,4}(?=\s|$))?"
                        r"|[^\s、，。；：（）()]+")
 _CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff]")
@@ -252,7 +252,7 @@ def _sizes(material: MaterialData, index: int, st: Styles) -> tuple[float, float
     size, head = st.cell.fontSize, st.head.fontSize
     label = material.records[0].values[index][1]
     texts = {r.values[index][2] for r in material.records[:300]}
-    longest = max((stringWidth(t, FONT, size) for t in texts), default=0)
+    longest = max((stringWidth(line, FONT, size) for t in texts for line in t.split("\n")), default=0)
     four_chars = stringWidth("国国国国", FONT, size)
 
     def unbroken(word: str, font_size: float) -> float:

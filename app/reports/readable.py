@@ -53,7 +53,8 @@ def _commodities(session, ids: list[int]) -> Extra:
 
 
 def contact(person: str | None, phone: str | None) -> str:
-    return " ".join(filter(None, (person, phone)))
+    """Whom to call, the number on a line of its own (a narrow column never breaks it)."""
+    return "\n".join(filter(None, (person, phone)))
 
 
 def _customers(session, ids: list[int]) -> Extra:
