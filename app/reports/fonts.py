@@ -7,6 +7,11 @@ Which font: the enterprise setting ``report_font`` (a path; ``#N`` after a
 .ttc path picks its N-th face). Empty means automatic: 宋体/仿宋 from
 C:\\Windows\\Fonts on Windows, elsewhere the first CJK TrueType font found in
 the usual font folders.
+
+A CJK font may lack signs a record uses (℃, ‰, ±, μ, ①…): a second, Western
+font (``FALLBACK``: DejaVu Sans, Arial, Segoe UI Symbol…) is registered
+beside it, and ``markup`` sets each run of characters the first font lacks
+in the second, so no character prints blank.
 """
 
 from __future__ import annotations
@@ -39,6 +44,17 @@ FONT_DIRS = (
 )
 PROBE = "食品质量技术档案"
 
+FALLBACK = "FoodArchiveSigns"  # the font of characters the CJK font lacks
+# Fonts with the signs CJK fonts often lack, best first (file names, any folder).
+FALLBACK_WINDOWS = ("seguisym.ttf", "arialuni.ttf", "arial.ttf", "segoeui.ttf")
+FALLBACK_OTHER = ("DejaVuSans.ttf", "NotoSans-Regular.ttf", "LiberationSans-Regular.ttf", "FreeSans.ttf",
+                  "Arial Unicode.ttf", "Arial.ttf")
+# font name -> (character map: code point -> glyph, glyph data offsets). A
+# character mapped to a glyph without outlines prints blank: WenQuanYi Micro
+# Hei maps ℃ to an empty glyph.
+_glyphs: dict[str, tuple[dict, list]] = {}
+_drawn: set[str] = set()  # characters the CJK font is known to draw (``covered`` runs per table cell)
+
 _registered: dict[str, str] = {}  # font spec -> the file it came from
 
 # One message for the window (before its first screen) and for printing.
@@ -57,13 +73,13 @@ def in_both_languages(text: Lazy) -> str:
     return shown if shown == text.message else f"{shown}\n\n{text.message}"
 
 
-def _windows_fonts() -> list[Path]:
+def _windows_fonts(names=WINDOWS_CANDIDATES) -> list[Path]:
     root = Path(os.environ.get("WINDIR", r"C:\Windows")) / "Fonts"
-    return [root / name for name in WINDOWS_CANDIDATES]
+    return [root / name for name in names]
 
 
-def _found_elsewhere() -> list[Path]:
-    wanted = {name.lower(): rank for rank, name in enumerate(OTHER_CANDIDATES)}
+def _found_elsewhere(names=OTHER_CANDIDATES) -> list[Path]:
+    wanted = {name.lower(): rank for rank, name in enumerate(names)}
     found: list[tuple[int, Path]] = []
     for folder in FONT_DIRS:
         base = Path(folder).expanduser()
@@ -113,6 +129,9 @@ def register(setting: str = "") -> str:
             problems.append(f"{spec}: {exc}")
             continue
         pdfmetrics.registerFont(font)
+        _glyphs[FONT] = (font.face.charToGlyph, font.face.glyphPos)
+        _drawn.clear()
+        _register_fallback()
         _registered.clear()
         _registered[key] = spec
         log.info("CJK font for printing: %s", spec)
@@ -128,3 +147,89 @@ def from_settings(session) -> str:
     from app.services import settings
 
     return register(settings.get(session, "report_font"))
+
+
+def fallback_candidates() -> list[str]:
+    paths = _windows_fonts(FALLBACK_WINDOWS) if sys.platform.startswith("win") else _found_elsewhere(FALLBACK_OTHER)
+    return [str(p) for p in paths if p.is_file()]
+
+
+def _register_fallback() -> None:
+    """The second font, once: without one, characters the CJK font lacks
+    still print blank (logged), as before."""
+    if FALLBACK in _glyphs:
+        return
+    for spec in fallback_candidates():
+        try:
+            font = TTFont(FALLBACK, spec)
+        except (OSError, TTFError, ValueError, KeyError) as exc:
+            log.info("fallback font %s unusable: %s", spec, exc)
+            continue
+        pdfmetrics.registerFont(font)
+        _glyphs[FALLBACK] = (font.face.charToGlyph, font.face.glyphPos)
+        log.info("fallback font for printing: %s", spec)
+        return
+    log.warning("no fallback font: signs such as ℃ print only if the CJK font has them")
+    _glyphs[FALLBACK] = ({}, [])
+
+
+def has_glyph(font: str, char: str) -> bool:
+    """``font`` draws ``char``: mapped to a glyph with outlines (white space needs none)."""
+    cmap, positions = _glyphs.get(font, ({}, []))
+    glyph = cmap.get(ord(char))
+    return bool(glyph) and (char.isspace() or positions[glyph + 1] > positions[glyph])
+
+
+def _blank(char: str) -> bool:
+    return char in "\n\r\t"
+
+
+def font_for(char: str) -> str | None:
+    """The registered font that draws ``char``: the CJK font if it can, else the fallback."""
+    if has_glyph(FONT, char):
+        return FONT
+    if has_glyph(FALLBACK, char):
+        return FALLBACK
+    return None
+
+
+def covered(text: str) -> bool:
+    """Every character of ``text`` is in the CJK font (a plain string can be drawn as it is)."""
+    for ch in text:
+        if ch not in _drawn:
+            if not (_blank(ch) or has_glyph(FONT, ch)):
+                return False
+            _drawn.add(ch)
+    return True
+
+
+def missing(text: str) -> set[str]:
+    """The characters of ``text`` neither font has."""
+    return {ch for ch in text if not _blank(ch) and font_for(ch) is None}
+
+
+def markup(text: str) -> str:
+    """``text`` as Paragraph markup: escaped, line breaks kept, each run of
+    characters the CJK font lacks set in the fallback font."""
+    from xml.sax.saxutils import escape
+
+    if covered(text):
+        return escape(text).replace("\n", "<br/>")
+    out, run, in_fallback = [], [], False
+    for ch in text:
+        other = not _blank(ch) and not has_glyph(FONT, ch) and has_glyph(FALLBACK, ch)
+        if other != in_fallback and run:
+            out.append(_run("".join(run), in_fallback))
+            run = []
+        in_fallback = other
+        run.append(ch)
+    if run:
+        out.append(_run("".join(run), in_fallback))
+    return "".join(out)
+
+
+def _run(text: str, in_fallback: bool) -> str:
+    from xml.sax.saxutils import escape
+
+    shown = escape(text).replace("\n", "<br/>")
+    return f'<font name="{FALLBACK}">{shown}</font>' if in_fallback else shown

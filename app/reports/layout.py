@@ -12,13 +12,20 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, LongTable, Paragraph, Table, TableStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
-from xml.sax.saxutils import escape
 
+from . import fonts
 from .fonts import FONT
 
 PAGE_W, PAGE_H = 210 * mm, 297 * mm
 LEFT, RIGHT = 25 * mm, 15 * mm  # binding margin on the left (GB/T 9705)
 WIDTH = PAGE_W - LEFT - RIGHT
+TOP, BOTTOM = 20 * mm, 15 * mm
+MATERIAL_FRAME = PAGE_H - TOP - BOTTOM  # height of a material page's frame
+# A register too wide for portrait is turned: the binding margin is then the
+# landscape page's top edge (the page is read turned, its top at the spine).
+LANDSCAPE_MARGINS = (15 * mm, 15 * mm, 25 * mm, 15 * mm)  # left, right, top, bottom
+LANDSCAPE_WIDTH = PAGE_H - LANDSCAPE_MARGINS[0] - LANDSCAPE_MARGINS[1]
+LANDSCAPE_FRAME = PAGE_W - LANDSCAPE_MARGINS[2] - LANDSCAPE_MARGINS[3]
 
 
 def style(name: str, size: float, leading: float | None = None, **extra) -> ParagraphStyle:
@@ -38,14 +45,46 @@ class Styles:
         self.part = style("part", 18, 26, alignment=TA_CENTER, spaceAfter=6 * mm)
 
 
+_hanging_styles: dict[int, ParagraphStyle] = {}
+
+
+def _room_to_hang(st: ParagraphStyle) -> ParagraphStyle:
+    """``st`` with one character's room at the right, where punctuation may hang."""
+    found = _hanging_styles.get(id(st))
+    if found is None or found.parent is not st:
+        found = ParagraphStyle(f"{st.name}-hanging", parent=st, rightIndent=st.rightIndent + st.fontSize)
+        _hanging_styles[id(st)] = found
+    return found
+
+
+class Text(Paragraph):
+    """A paragraph that stays inside its width. reportlab's CJK wrapping never
+    starts a line with closing punctuation (，。）…): it lets it hang past the
+    line's end, out of a table cell into the next one. Such a paragraph is
+    wrapped again with a character's room kept at the right for it."""
+
+    def wrap(self, avail_width, avail_height):
+        size = super().wrap(avail_width, avail_height)
+        if self.style.name.endswith("-hanging") or not _overhangs(self.blPara):
+            return size
+        self.style = _room_to_hang(self.style)
+        return super().wrap(avail_width, avail_height)
+
+
+def _overhangs(lines_of) -> bool:
+    return any((line[0] if isinstance(line, tuple) else line.extraSpace) < -0.01 for line in lines_of.lines)
+
+
 def para(text: str, st: ParagraphStyle) -> Paragraph:
-    return Paragraph(escape(text).replace("\n", "<br/>"), st)
+    """A wrapping paragraph of plain text (signs the CJK font lacks set in the
+    fallback font) that stays inside its width, hanging punctuation included."""
+    return Text(fonts.markup(text), st)
 
 
 def cell(text: str, st: ParagraphStyle, width: float):
     """A table cell: a plain string when it fits on one line (drawn without
     parsing or wrapping, much faster), else a wrapping Paragraph."""
-    if "\n" not in text and stringWidth(text, FONT, st.fontSize) <= width - 4.5:
+    if "\n" not in text and fonts.covered(text) and stringWidth(text, FONT, st.fontSize) <= width - 4.5:
         return text
     return para(text, st)
 
@@ -64,6 +103,35 @@ class Mark(Flowable):
         self.canv.setFont(FONT, self.size)
         self.canv.setFillColor(self.color)
         self.canv.drawString(0, self.size * 0.25, self.text)
+
+
+class InkLine(Flowable):
+    """Room for a signature in ink (纸质签名): a line to sign on and a line for
+    the date beneath it, both labelled small in grey."""
+
+    GREY = colors.HexColor("#707070")
+
+    def __init__(self, height: float = 9 * mm):
+        super().__init__()
+        self.box_height = height
+
+    def wrap(self, avail_width, _avail_height):
+        self.width = avail_width
+        return self.width, self.box_height
+
+    def draw(self):
+        c = self.canv
+        size = 5.5
+        c.setFont(FONT, size)
+        c.setFillColor(self.GREY)
+        c.setStrokeColor(self.GREY)
+        c.setLineWidth(0.4)
+        date_y, sign_y = 2, self.box_height * 0.5
+        label_w = stringWidth("日期：", FONT, size)
+        c.drawString(0, sign_y + 1, "签名：")
+        c.drawString(0, date_y + 1, "日期：")
+        c.line(label_w, sign_y, self.width, sign_y)
+        c.line(label_w, date_y, self.width, date_y)
 
 
 GRID = TableStyle([

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reportlab.lib.units import mm
 from reportlab.platypus import (
-    BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate, Paragraph, Spacer, Table,
+    BaseDocTemplate, Frame, NextPageTemplate, PageBreak, PageTemplate, Spacer, Table,
 )
 
 from app import __version__
@@ -24,14 +24,16 @@ from app.i18n import tr
 
 from . import fonts
 from .codes import QRFlowable
-from .layout import LEFT, PAGE_H, PAGE_W, RIGHT, WIDTH, DeferringCanvas, Later, Styles, grid, para
+from .layout import (
+    LANDSCAPE_FRAME, LANDSCAPE_MARGINS, LANDSCAPE_WIDTH, LEFT, MATERIAL_FRAME, PAGE_H, PAGE_W, RIGHT, WIDTH,
+    DeferringCanvas, Later, Styles, grid, para,
+)
 from .materials import material_story
 from .volume_data import VolumeData, read_volume
 
 log = logging.getLogger("reports")
 
 CATALOGUE_HEADS = ("顺序号", "档号/文号", "责任者", "题名", "日期", "页号", "页数", "备注")
-MATERIAL_FRAME = PAGE_H - 20 * mm - 15 * mm  # height of a material page's frame
 CATALOGUE_WIDTHS = [w * mm for w in (10, 24, 20, 60, 16, 14, 10, 16)]  # 170 mm, GB/T 9705's proportions
 
 
@@ -83,6 +85,10 @@ class VolumeDoc(BaseDocTemplate):
             PageTemplate("catalogue", [frame(35 * mm)]),  # table 35 mm from the top
             PageTemplate("material", [frame(20 * mm)], onPage=self._number),  # MATERIAL_FRAME high
             PageTemplate("remarks", [frame(25 * mm)]),
+            PageTemplate("landscape", [Frame(
+                LANDSCAPE_MARGINS[0], LANDSCAPE_MARGINS[3], LANDSCAPE_WIDTH, LANDSCAPE_FRAME, id="wide",
+                leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)],
+                onPage=self._number, pagesize=(PAGE_H, PAGE_W)),
         ])
 
     def _number(self, canv, _doc) -> None:
@@ -92,7 +98,8 @@ class VolumeDoc(BaseDocTemplate):
         number = page - self.plan.offset
         self.plan.last_material_page = number
         canv.setFont(fonts.FONT, 10)
-        canv.drawRightString(PAGE_W - RIGHT, PAGE_H - 12 * mm, str(number))
+        width, height = canv._pagesize  # a landscape page too
+        canv.drawRightString(width - RIGHT, height - 12 * mm, str(number))
 
     def afterFlowable(self, flowable) -> None:  # noqa: N802 — reportlab's name
         seq = getattr(flowable, "starts_material", None)
@@ -141,16 +148,14 @@ def catalogue(volume: VolumeData, plan: Plan, st: Styles) -> list:
     heads = [para(h, st.head) for h in CATALOGUE_HEADS]
     rows = [heads]
     for m in volume.materials:
-        doc_no = m.doc_no or volume.archive_no
         remark = tr("{count} records", count=len(m.records)) if len(m.records) > 1 else ""
         rows.append([
-            para(str(m.seq), st.cell), para(doc_no, st.small), para(m.responsible, st.small), para(m.title, st.cell),
+            para(str(m.seq), st.cell), para(m.doc_no, st.small), para(m.responsible, st.small), para(m.title, st.cell),
             para(f"{m.date:%Y%m%d}" if m.date else "", st.small),
             Later(lambda seq=m.seq: plan.page_range(seq), 7.5), Later(lambda seq=m.seq: str(plan.page_count(seq)), 7.5),
             para(remark, st.small),
         ])
-    summary = Paragraph(
-        "　".join([f"档号：{volume.archive_no}", f"案卷题名：{volume.title}"]), st.body)
+    summary = para("　".join([f"档号：{volume.archive_no}", f"案卷题名：{volume.title}"]), st.body)
     total = Later(lambda: f"总页数：{plan.pages}　件数：{len(volume.materials)}", 9, "left")
     return [para("卷内目录", st.part), summary, total, Spacer(1, 3 * mm), grid(rows, CATALOGUE_WIDTHS)]
 
@@ -191,7 +196,7 @@ def build(volume: VolumeData, target, font: str = "") -> Plan:
     story.append(NextPageTemplate("material"))
     attached: list = []  # PDF pages of scans; afterFlowable notes where they fall
     for material in volume.materials:
-        story += material_story(material, st, attached, volume.archive_no, MATERIAL_FRAME)
+        story += material_story(material, st, attached, volume.archive_no, MATERIAL_FRAME, volume.paper_signatures)
     story += [NextPageTemplate("remarks"), PageBreak()] + remarks(volume, plan, st)
     doc.build(story, canvasmaker=DeferringCanvas)
     if doc.filename is not target:

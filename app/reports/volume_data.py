@@ -21,8 +21,10 @@ from app.ledgers.choices import ARCHIVE_KIND, RETENTION
 from app.models import (
     Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch,
 )
-from app.services import audit, signatures
+from app.services import audit, settings, signatures
 from app.services.signatures import SignatureLine
+
+from . import readable
 
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
 CATEGORY = {"product": "产品质量技术档案", "commodity": "商品质量技术档案",
@@ -102,6 +104,7 @@ class VolumeData:
     sealed_at: dt.datetime | None = None
     # 互见号: (档号, 题名) of the volumes this one refers to (G§5, G§46).
     cross_refs: list[tuple[str, str]] = field(default_factory=list)
+    paper_signatures: bool = False  # 签名方式 纸质签名: signed in ink on the printed volume
 
     @property
     def qr_text(self) -> str:
@@ -235,9 +238,19 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
         records.append(record)
     if entry.ledger == "incoming_inspection":
         _add_lot_numbers(session, records, rows)
+    readable.enrich(session, declaration, rows, records)
     item_labels = [f.label for f in _item_fields()] if entry.ledger == "inspection" else []
-    return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, entry.doc_no or "",
+    doc_no = entry.doc_no or (_own_numbers(records) if declaration.number_field else "")
+    return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, doc_no,
                         entry.responsible, entry.date, records, item_labels)
+
+
+def _own_numbers(records: list[RecordData]) -> str:
+    """文号: the number the item's own record is known by (a receipt's, a
+    report's, a batch's), never the volume's 档号; a register of numbered
+    records names its first ones."""
+    numbers = [r.number for r in records]
+    return "、".join(numbers[:2]) + ("等" if len(numbers) > 2 else "")
 
 
 def _add_lot_numbers(session, records: list[RecordData], rows: list) -> None:
@@ -291,7 +304,10 @@ def _amendment_lines(volume: VolumeData, after_sealing: bool) -> list[str]:
 def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
     """本卷情况说明, from the data."""
     lines = _amendment_lines(volume, after_sealing=False) + _amendment_lines(volume, after_sealing=True)
-    missing = [(m, r, s) for m in volume.materials for r in m.records for s in r.signatures if s.state != "valid"]
+    # Signed in ink: a signature the program lacks is not missing; one that no
+    # longer holds (the record changed after it was given) still is said.
+    wanted = ("invalid",) if volume.paper_signatures else ("invalid", "missing")
+    missing = [(m, r, s) for m in volume.materials for r in m.records for s in r.signatures if s.state in wanted]
     if missing:
         lines.append(tr("Signatures missing or no longer valid ({count}):", count=len(missing)))
         grouped: dict[tuple[int, str], dict[str, list[str]]] = {}
@@ -299,10 +315,14 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
             state = tr("invalid") if sig.state == "invalid" else tr("unsigned")
             grouped.setdefault((material.seq, material.title), {}).setdefault(f"{sig.meaning}{state}", []).append(
                 record.number)
+        sizes = {m.seq: len(m.records) for m in volume.materials}
         for (seq, title), kinds in grouped.items():
             parts = []
             for what, numbers in kinds.items():
-                shown = "、".join(numbers[:6]) + ("等" if len(numbers) > 6 else "")
+                if len(numbers) == sizes[seq] > 1:  # every line of a register: no need to name them
+                    shown = tr("every record")
+                else:
+                    shown = "、".join(numbers[:6]) + ("等" if len(numbers) > 6 else "")
                 parts.append(tr("{what} {count} ({numbers})", what=what, count=len(numbers), numbers=shown))
             lines.append(f"  {seq}. {title}：" + "；".join(parts))
     late = [(m, r, s) for m in volume.materials for r in m.records for s in r.scans if s.late]
@@ -317,6 +337,9 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
     if receipts:
         lines.append(tr("Scans of the original vouchers missing for {count} incoming inspections: {numbers}",
                         count=len(receipts), numbers="、".join(r.number for _m, r in receipts)))
+    if volume.paper_signatures:
+        lines.append(tr("Signed on paper: each required signature has a line on its page, to be signed in ink "
+                        "and dated by the person who gives it."))
     if not lines:
         lines.append(tr("Complete: no amendments after first entry, every required signature present."))
     if volume.sealed_at is None:
@@ -364,6 +387,7 @@ def read_volume(session, archive_id: int) -> VolumeData:
         filed_on=seal.sealed_at.date() if seal else None, sealed_at=seal.sealed_at if seal else None,
         cites=(cited.archive_no, cited.title) if cited is not None else None,
         materials=materials, cross_refs=_cross_refs(session, archive),
+        paper_signatures=settings.paper_signatures(session),
     )
     volume.remarks = _remarks(volume, session, archive)
     return volume

@@ -45,6 +45,10 @@ DEFAULTS: dict[str, object] = {
     # 食品召回管理办法 art. 19–20: per level, hours to notify every customer
     # and working days to finish the recall (the factory may set its own).
     "recall_levels": {"一级": [24, 10], "二级": [48, 20], "三级": [72, 30]},
+    # How records are signed (签名方式): 电子签名 in the program, or 纸质签名 in
+    # ink on the printed volume, which then prints a blank line for each
+    # required signature and lists none as missing (issue 16).
+    "signature_mode": "电子签名",
 }
 
 LABELS = {
@@ -62,7 +66,10 @@ LABELS = {
     "epcis_id_base": "EPCIS 自有标识前缀",
     "attachment_max_mb": "附件大小上限（MB）",
     "recall_levels": "召回级别与期限",
+    "signature_mode": "签名方式",
 }
+
+SIGNATURE_MODES = ("电子签名", "纸质签名")
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
 
@@ -86,6 +93,8 @@ def put(session: Session, key: str, value) -> None:
         value = check_attachment_limit(value)
     if key == "recall_levels":
         value = check_recall_levels(value)
+    if key == "signature_mode":
+        value = check_signature_mode(value)
     row = session.scalar(select(Setting).where(Setting.key == key))
     encoded = json.dumps(value, ensure_ascii=False, sort_keys=True)
     if row is None:
@@ -143,6 +152,19 @@ def check_recall_levels(value) -> dict[str, list[int]]:
     if not checked:
         raise ValidationError(FieldError("recall_levels", label, f"「{label}」至少要有一个级别"))
     return checked
+
+
+def check_signature_mode(value) -> str:
+    label = LABELS["signature_mode"]
+    value = (value or "").strip() if isinstance(value, str) else value
+    if value not in SIGNATURE_MODES:
+        raise ValidationError(FieldError("signature_mode", label, f"「{label}」应为{'或'.join(SIGNATURE_MODES)}"))
+    return value
+
+
+def paper_signatures(session: Session) -> bool:
+    """Records are signed in ink on the printed volume."""
+    return get(session, "signature_mode") == "纸质签名"
 
 
 ATTACHMENT_MAX_MB = 200  # a database row, read whole into memory on every PC

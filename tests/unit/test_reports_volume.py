@@ -27,7 +27,8 @@ from .builders import lot, plant, released_commodity
 pytestmark = pytest.mark.usefixtures("print_font")
 
 PASSWORD = "correct-horse-9"
-ROW = re.compile(r"^\s*(\d+)\s+.*?(\d{8})\s+(\d+(?:-\d+)?)\s+(\d+)\b")
+# The date stands on its own: a wrapped title or 文号 may end a line with digits too.
+ROW = re.compile(r"^\s*(\d+)\s+.*?\s(\d{8})\s+(\d+(?:-\d+)?)\s+(\d+)\b")
 
 
 def png(width=120, height=40) -> bytes:
