@@ -1,0 +1,113 @@
+"""One lock order for every writer, on both databases (issue 15).
+
+Several PCs write one archive at once (PostgreSQL), or several programs one
+SQLite file (the window, the scheduled ``upload --once``, a PC on a shared
+folder). What keeps their writes correct:
+
+- A writing session (``acting.Sessions.begin()``: every window task, every
+  command) starts its transaction by taking the write lock: ``BEGIN
+  IMMEDIATE`` on SQLite (app/db.py; a second writer waits, bounded by the
+  busy timeout, instead of failing when its read-only start cannot become a
+  write), the audit chain's advisory lock on PostgreSQL. So it reads only
+  what the writer before it committed, and its numbers and balances are
+  computed from fresh values.
+- Every other session takes the chain lock before its first flush
+  (``audit``), never after a row lock: one lock order, chain then rows, so
+  two PCs never wait for each other (the deadlock of issue 15).
+- Stock and quantities are read under a row lock (``lock_rows``) just before
+  they are checked and changed, so an over-issue check never uses a value
+  loaded earlier in the transaction.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select, text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.db import POSTGRES_WRITE_WAIT_SECONDS, WRITING
+
+from app.models import Base
+
+from .audit import lock_chain
+
+
+def begin_writing(session: Session) -> None:
+    """Open the transaction of ``session`` (just begun) as a writer's."""
+    connection = session.connection(execution_options={WRITING: True})
+    if connection.dialect.name == "postgresql":
+        # Bounded, like SQLite's busy timeout: a writer that waits longer for
+        # another PC's save gets a message (app/problems.py), not a frozen task.
+        connection.execute(text(f"SET LOCAL lock_timeout = '{POSTGRES_WRITE_WAIT_SECONDS}s'"))
+    lock_chain(connection)
+
+
+def lock_rows(session: Session, *objects) -> None:
+    """Reload ``objects`` from the database under a row lock (SELECT … FOR
+    UPDATE; on SQLite the transaction's write lock already excludes other
+    writers), the chain lock first. Pending changes are flushed before, so
+    none is lost by the reload."""
+    lock_chain(session.connection())
+    session.flush()
+    for obj in objects:
+        session.refresh(obj, with_for_update=True)
+
+
+# "UNIQUE constraint failed: material_lot.lot_no" (SQLite);
+# "Key (lot_no)=(L20261122001) already exists." (PostgreSQL's detail).
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
+_POSTGRES_KEY = re.compile(r"Key \((\w+)\)=")
+
+
+def _unique_column(error: IntegrityError) -> tuple[str, str] | None:
+    orig = error.orig
+    found = _SQLITE_UNIQUE.search(str(orig))
+    if found:
+        return found.group(1), found.group(2)
+    diag = getattr(orig, "diag", None)
+    if getattr(orig, "sqlstate", None) == "23505" and diag is not None:
+        key = _POSTGRES_KEY.match(diag.message_detail or "")
+        if key and diag.table_name:
+            return diag.table_name, key.group(1)
+    return None
+
+
+def conflict_message(session: Session, error: IntegrityError) -> str | None:
+    """What to tell the user when a number or name the program checked as
+    free was taken by someone else's save in the meantime: which value, and
+    who saved it; None when ``error`` is not such a conflict. Read on a
+    connection of its own: the session's transaction has failed."""
+    place = _unique_column(error)
+    if place is None:
+        return None
+    table_name, column_name = place
+    table = Base.metadata.tables.get(table_name)
+    if table is None or column_name not in table.c:
+        return None
+    # The rows this session was inserting (their values are in memory; a
+    # changed row's may be expired, and the transaction cannot load them).
+    values = [getattr(obj, column_name, None) for obj in session.new if obj.__table__.name == table_name]
+    values = [value for value in values if value is not None]
+    label = _label(table_name, column_name)
+    who = None
+    if values and "created_by" in table.c:
+        with session.get_bind().engine.connect() as connection:
+            row = connection.execute(
+                select(table.c[column_name], table.c.created_by).where(table.c[column_name].in_(values)).limit(1)
+            ).first()
+        if row is not None:
+            return (f"「{label}」{row[0]} 刚被 {row[1]} 同时保存的记录占用（两处同时保存）；本次没有保存，"
+                    "请重新保存，程序会另取编号或请改用其他值。")
+    return (f"「{label}」与另一位用户同时保存的记录重复（两处同时保存）；本次没有保存，"
+            "请重新保存，程序会另取编号或请改用其他值。")
+
+
+def _label(table_name: str, column_name: str) -> str:
+    from app.ledgers.base import registry
+
+    for declaration in registry().values():
+        if declaration.model.__table__.name == table_name and column_name in declaration.field_names:
+            return declaration.field(column_name).label
+    return column_name
