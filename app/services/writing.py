@@ -58,20 +58,44 @@ def lock_rows(session: Session, *objects) -> None:
 # "UNIQUE constraint failed: material_lot.lot_no" (SQLite);
 # "Key (lot_no)=(L20261122001) already exists." (PostgreSQL's detail).
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (\w+)\.(\w+)")
-_POSTGRES_KEY = re.compile(r"Key \((\w+)\)=")
+_POSTGRES_KEY = re.compile(r"Key \((\w+)\)=\((.*)\) already exists")
 
 
-def _unique_column(error: IntegrityError) -> tuple[str, str] | None:
+def _duplicate(error: IntegrityError) -> tuple[str, str, list] | None:
+    """The table, the column and the values a unique violation is about."""
     orig = error.orig
     found = _SQLITE_UNIQUE.search(str(orig))
     if found:
-        return found.group(1), found.group(2)
+        table_name, column_name = found.groups()
+        return table_name, column_name, _values(error, column_name)
     diag = getattr(orig, "diag", None)
     if getattr(orig, "sqlstate", None) == "23505" and diag is not None:
         key = _POSTGRES_KEY.match(diag.message_detail or "")
         if key and diag.table_name:
-            return diag.table_name, key.group(1)
+            return diag.table_name, key.group(1), [key.group(2)]
     return None
+
+
+_INSERT_COLUMNS = re.compile(r"INSERT INTO \S+ \(([^)]*)\)")
+
+
+def _values(error: IntegrityError, column_name: str) -> list:
+    """The statement's values of ``column_name``: named parameters
+    (PostgreSQL's driver), or positional ones in the order of the INSERT's
+    column list (SQLite's), one row or several."""
+    params = error.params
+    rows = params if isinstance(params, list) else [params]
+    if all(isinstance(row, dict) for row in rows):
+        return [value for row in rows for key, value in row.items()
+                if key == column_name or key.startswith(column_name + "__")]
+    columns = _INSERT_COLUMNS.search(error.statement or "")
+    if columns is None:
+        return []
+    names = [name.strip().strip('"') for name in columns.group(1).split(",")]
+    if column_name not in names:
+        return []
+    flat = [value for row in rows for value in (row if isinstance(row, (list, tuple)) else [row])]
+    return flat[names.index(column_name)::len(names)]
 
 
 def conflict_message(session: Session, error: IntegrityError) -> str | None:
@@ -79,29 +103,23 @@ def conflict_message(session: Session, error: IntegrityError) -> str | None:
     free was taken by someone else's save in the meantime: which value, and
     who saved it; None when ``error`` is not such a conflict. Read on a
     connection of its own: the session's transaction has failed."""
-    place = _unique_column(error)
-    if place is None:
+    found = _duplicate(error)
+    if found is None:
         return None
-    table_name, column_name = place
+    table_name, column_name, values = found
     table = Base.metadata.tables.get(table_name)
     if table is None or column_name not in table.c:
         return None
-    # The rows this session was inserting (their values are in memory; a
-    # changed row's may be expired, and the transaction cannot load them).
-    values = [getattr(obj, column_name, None) for obj in session.new if obj.__table__.name == table_name]
-    values = [value for value in values if value is not None]
     label = _label(table_name, column_name)
-    who = None
+    again = "本次没有保存，请重新保存（自动编号会另取一个号；自己填写的请改用其他值）。"
     if values and "created_by" in table.c:
         with session.get_bind().engine.connect() as connection:
             row = connection.execute(
                 select(table.c[column_name], table.c.created_by).where(table.c[column_name].in_(values)).limit(1)
             ).first()
         if row is not None:
-            return (f"「{label}」{row[0]} 刚被 {row[1]} 同时保存的记录占用（两处同时保存）；本次没有保存，"
-                    "请重新保存，程序会另取编号或请改用其他值。")
-    return (f"「{label}」与另一位用户同时保存的记录重复（两处同时保存）；本次没有保存，"
-            "请重新保存，程序会另取编号或请改用其他值。")
+            return f"「{label}」{row[0]} 刚被 {row[1]} 同时保存的记录占用；{again}"
+    return f"「{label}」与另一位用户同时保存的记录重复；{again}"
 
 
 def _label(table_name: str, column_name: str) -> str:
