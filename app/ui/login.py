@@ -110,7 +110,7 @@ class FirstRunDialog(_Form):
             return
         # Shown once: only its hash is kept (services.users.issue_recovery_code).
         Dialogs.info(self, tr("Recovery code"), tr(
-            "Write down this recovery code and give it to the head of the enterprise to keep: {code}\n\n"
+            "Write down this recovery code and give it to the head of the enterprise to keep:\n\n{code}\n\n"
             "It is shown only this once. If every administrator's password is forgotten, it sets a new one "
             "(foodarchive reset-password USERNAME --recovery-code); without it, or an administrator's password, "
             "no password can be reset.", code=code))

@@ -59,11 +59,11 @@ def run(url: str, pc: int, ids: dict, start, results) -> None:
 
     try:
         start.wait(60)  # every PC starts its first save together
-        for round_no in range(ROUNDS):
+        for round_no in range(ids.get("rounds", ROUNDS)):  # more in the measurement of docs/reliability.md
             attempt("feed", feed)
             attempt("sell", sell)
             attempt("mix", mix)
-            if round_no < RECEIPTS:
+            if round_no < ids.get("receipts", RECEIPTS):
                 attempt("receive", receive)
     finally:
         results.put((pc, outcomes))
