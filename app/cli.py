@@ -6,6 +6,7 @@ Exit code 0 on success; on error, non-zero with a one-line message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import logging
 import sys
@@ -177,21 +178,17 @@ def _proof(args) -> dict:
                     f"或创建系统管理员时显示的恢复码（--recovery-code）。{users.RECOVERY_HINT}")
 
 
+@contextlib.contextmanager
 def _slowed(name: str):
-    """A wrong password or code costs the command a pause before it exits."""
-    import contextlib
-
+    """A wrong password or code costs the command a pause before it exits
+    (services.throttle): a loop of commands guesses slowly too."""
     from app.services import throttle
 
-    @contextlib.contextmanager
-    def guard():
-        try:
-            yield
-        except UserError:
-            throttle.LOGINS.wait_out(name)
-            raise
-
-    return guard()
+    try:
+        yield
+    except UserError:
+        throttle.LOGINS.wait_out(name)
+        raise
 
 
 def cmd_reset_password(args) -> int:

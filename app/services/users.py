@@ -286,8 +286,15 @@ def recover_password(session: Session, username: str, new_password: str, *, admi
     user_id = session.scalar(select(User.id).where(User.username == (username or "").strip()))
     if user_id is None:
         raise UserError(f"没有用户「{username}」")
-    reset_password(session, user_id, new_password)
-    return issue_recovery_code(session) if recovery_code is not None else None
+    if recovery_code is None:
+        reset_password(session, user_id, new_password)
+        return None
+    session.info["reason"] = "凭恢复码重设密码"  # the audit log says how, the actor being the command line
+    try:
+        reset_password(session, user_id, new_password)
+    finally:
+        session.info.pop("reason", None)
+    return issue_recovery_code(session)
 
 
 def change_password(session: Session, username: str, old_password: str, new_password: str) -> None:

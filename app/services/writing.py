@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import re
 
+import logging
+
 from sqlalchemy import select, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from app.db import POSTGRES_WRITE_WAIT_SECONDS, WRITING
-
 from app.models import Base
 
 from .audit import lock_chain
@@ -113,10 +114,14 @@ def conflict_message(session: Session, error: IntegrityError) -> str | None:
     label = _label(table_name, column_name)
     again = "本次没有保存，请重新保存（自动编号会另取一个号；自己填写的请改用其他值）。"
     if values and "created_by" in table.c:
-        with session.get_bind().engine.connect() as connection:
-            row = connection.execute(
-                select(table.c[column_name], table.c.created_by).where(table.c[column_name].in_(values)).limit(1)
-            ).first()
+        try:
+            with session.get_bind().engine.connect() as connection:
+                row = connection.execute(
+                    select(table.c[column_name], table.c.created_by).where(table.c[column_name].in_(values)).limit(1)
+                ).first()
+        except SQLAlchemyError:  # the message without the name, rather than a crash over it
+            logging.getLogger("db").warning("cannot read who saved %s.%s", table_name, column_name, exc_info=True)
+            row = None
         if row is not None:
             return f"「{label}」{row[0]} 刚被 {row[1]} 同时保存的记录占用；{again}"
     return f"「{label}」与另一位用户同时保存的记录重复；{again}"
