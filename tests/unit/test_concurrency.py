@@ -229,3 +229,31 @@ def test_a_number_taken_meanwhile_names_who_took_it(shared_url, monkeypatch):
                                   .where(IncomingInspection.created_by == "李四")) == 0
     finally:
         engine.dispose()
+
+
+def test_the_chain_lock_comes_before_any_row_lock(shared_url):
+    """The deadlock of issue 15 came from the order: row locks at the flush,
+    the chain's lock after. Now, even in a session that did not begin as a
+    writer, the first lock taken is the chain's: before the feeding's
+    SELECT … FOR UPDATE of its lot and batch, before any INSERT or UPDATE."""
+    from sqlalchemy import event
+
+    ids = _seed(shared_url)
+    engine = make_engine(shared_url)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda _c, _cur, sql, *_rest: statements.append(sql.upper()))
+    try:
+        with acting.Sessions(make_sessionmaker(engine), acting.system("电脑1"))() as session:
+            batch, soy = session.get(ProductBatch, ids["open_batch"]), session.get(MaterialLot, ids["soy_lot"])
+            statements.clear()  # what loading them took is no lock
+            production.feed_lot(session, batch, soy, "1", operator_id=ids["person"])
+            session.commit()
+    finally:
+        engine.dispose()
+    locking = [i for i, sql in enumerate(statements)
+               if "FOR UPDATE" in sql or sql.lstrip().startswith(("INSERT", "UPDATE", "DELETE"))]
+    assert locking
+    if engine.dialect.name == "postgresql":
+        chain = [i for i, sql in enumerate(statements) if "PG_ADVISORY_XACT_LOCK" in sql]
+        assert chain and chain[0] < locking[0], statements[: locking[0] + 1]
+        assert any("FOR UPDATE" in sql for sql in statements)
