@@ -6,6 +6,7 @@ Exit code 0 on success; on error, non-zero with a one-line message.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import logging
 import sys
@@ -142,6 +143,15 @@ def cmd_import_json(args) -> int:
     return 0
 
 
+def _read_secret(prompt: str) -> str:
+    """Typed unseen at a terminal; one line from standard input otherwise."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
 def _read_new_password() -> str:
     """Typed twice at a terminal; one line from standard input otherwise."""
     if not sys.stdin.isatty():
@@ -154,20 +164,56 @@ def _read_new_password() -> str:
     return first
 
 
-def cmd_reset_password(args) -> int:
-    from sqlalchemy import select
+def _proof(args) -> dict:
+    """What proves the right to set a password: an administrator's password,
+    or the recovery code (read before anything else, the first line of
+    standard input when it is not a terminal)."""
+    from app.services import users
 
-    from app.models import User
+    if args.admin:
+        return {"admin": (args.admin, _read_secret(f"系统管理员「{args.admin}」的密码："))}
+    if args.recovery_code:
+        return {"recovery_code": _read_secret("恢复码：")}
+    raise UserError("重设密码需要一位系统管理员的用户名和密码（--admin 用户名），"
+                    f"或创建系统管理员时显示的恢复码（--recovery-code）。{users.RECOVERY_HINT}")
+
+
+@contextlib.contextmanager
+def _slowed(name: str):
+    """A wrong password or code costs the command a pause before it exits
+    (services.throttle): a loop of commands guesses slowly too."""
+    from app.services import throttle
+
+    try:
+        yield
+    except UserError:
+        throttle.LOGINS.wait_out(name)
+        raise
+
+
+def cmd_reset_password(args) -> int:
     from app.services import users
 
     _, Session = _open(args)
+    proof = _proof(args)
     password = _read_new_password()
-    with Session.begin() as session:
-        user_id = session.scalar(select(User.id).where(User.username == args.username))
-        if user_id is None:
-            raise UserError(f"没有用户「{args.username}」")
-        users.reset_password(session, user_id, password)
+    with _slowed(args.admin or users.RECOVERY_KEY), Session.begin() as session:
+        new_code = users.recover_password(session, args.username, password, **proof)
     print(f"已为用户「{args.username}」设置新密码")
+    if new_code:
+        print(f"恢复码已用过、作废。新的恢复码（只显示这一次，请抄下来交给企业负责人保管）：{new_code}")
+    return 0
+
+
+def cmd_recovery_code(args) -> int:
+    from app.services import acting, users
+
+    _, Session = _open(args)
+    password = _read_secret(f"系统管理员「{args.admin}」的密码：")
+    with _slowed(args.admin), Session.begin() as session:
+        acting.bind(session, acting.user_of(session, users.administrator(session, args.admin, password).id))
+        code = users.issue_recovery_code(session)
+    print(f"新的恢复码（旧的已作废；只显示这一次，请抄下来交给企业负责人保管）：{code}")
     return 0
 
 
@@ -412,8 +458,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("import-json", cmd_import_json, "把 JSON 文件导入空数据库（全部成功或全部不导入）")
     p.add_argument("file", metavar="FILE")
     p = add("reset-password", cmd_reset_password,
-            "为忘记密码的用户（包括系统管理员）设置新密码；非终端时从标准输入读一行")
+            "为忘记密码的用户（包括系统管理员）设置新密码，须有系统管理员的密码（--admin）或恢复码（--recovery-code）；"
+            "非终端时从标准输入先读密码或恢复码一行，再读新密码一行")
     p.add_argument("username", metavar="USERNAME")
+    proof = p.add_mutually_exclusive_group()
+    proof.add_argument("--admin", metavar="ADMIN", help="由这位系统管理员输入自己的密码来证明")
+    proof.add_argument("--recovery-code", action="store_true", help="用创建系统管理员时显示的恢复码证明")
+    p = add("recovery-code", cmd_recovery_code, "系统管理员生成新的恢复码（旧的作废；忘记所有管理员密码时用它重设密码）")
+    p.add_argument("--admin", metavar="ADMIN", required=True, help="系统管理员的用户名（随后输入密码）")
     p = add("upload", cmd_upload, "上传到食品安全追溯平台（按计划持续运行；--once 只上传一次，供系统计划任务调用）")
     p.add_argument("--once", action="store_true", help="上传当前到期的记录后退出")
     p.add_argument("--url", metavar="URL", help="本次使用的平台地址（覆盖设置）")

@@ -21,6 +21,14 @@ from app.errors import UserError
 
 log = logging.getLogger("db")
 
+# How long a writer waits for another one: on one SQLite file (busy timeout),
+# on PostgreSQL for the audit chain's lock (lock_timeout); then a clear message.
+SQLITE_WRITE_WAIT_SECONDS = 10
+POSTGRES_WRITE_WAIT_SECONDS = 30
+# The execution option that marks a transaction as one that will write
+# (services.writing): BEGIN IMMEDIATE on SQLite.
+WRITING = "foodarchive_writing"
+
 
 def make_engine(url: str, **kwargs) -> Engine:
     if url.startswith("postgresql"):
@@ -50,14 +58,19 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         # FULL: a committed record survives a power cut (R5.3).
         cursor.execute("PRAGMA synchronous=FULL")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # A second writer waits this long for the first (then a clear message,
+        # app/problems.py) instead of failing at once with "database is locked".
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_WRITE_WAIT_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
-        # Deferred: readers never wait. The audit chain is read only after the
-        # flush has written, when this transaction already holds the write lock.
-        conn.exec_driver_sql("BEGIN")
+        # A writing session (services.writing) takes the write lock at its
+        # start, waiting for another writer: a deferred transaction that has
+        # read cannot become a writer once another one committed after its
+        # read ("database is locked" at once, the busy timeout does not help).
+        # Readers stay deferred and never wait.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITING) else "BEGIN")
 
 
 def make_sessionmaker(engine: Engine, actor=None):

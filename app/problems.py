@@ -181,7 +181,9 @@ def _sqlite_problem(error, place: str, url: str | None) -> str:
         return (f"{place}是只读的，不能保存修改。请让电脑管理员给你这个文件和它所在文件夹的写入权限；"
                 "或者把它复制到你有写入权限的文件夹再打开。")
     if name in ("SQLITE_BUSY", "SQLITE_LOCKED") or "locked" in text:
-        return (f"{place}正被另一个程序使用，等了 10 秒仍未释放。请关闭其他正在使用它的程序"
+        from app.db import SQLITE_WRITE_WAIT_SECONDS
+
+        return (f"{place}正被另一个程序使用，等了 {SQLITE_WRITE_WAIT_SECONDS} 秒仍未释放。请关闭其他正在使用它的程序"
                 "（另一个本软件的窗口、计划任务或数据库工具）后再试。")
     if name == "SQLITE_FULL" or "disk is full" in text:
         return f"磁盘已满，{place}不能保存。请清理磁盘后再试。"
@@ -225,6 +227,11 @@ _PG_STATES = {
     "3D000": "服务器上没有这个数据库。请检查数据库地址中的数据库名称，或请数据库管理员创建它（createdb）。",
     "28P01": "用户名或密码不对。请检查数据库地址中的用户名和密码。",
     "28000": "服务器不允许这个用户登录。请数据库管理员检查 pg_hba.conf 和用户权限。",
+    # Another PC's save held what this one needed for too long, or the two
+    # crossed: nothing of this one was saved, and trying again works.
+    "55P03": "另一台电脑上的保存占用数据库太久，本次操作等待超时，没有保存。请稍后重试。",
+    "40P01": "与另一台电脑上同时进行的保存冲突，本次操作没有保存。请重试。",
+    "40001": "与另一台电脑上同时进行的保存冲突，本次操作没有保存。请重试。",
 }
 
 

@@ -114,6 +114,19 @@ def fixed_clock():
     clock.freeze(dt.datetime.fromisoformat(TEST_NOW))
 
 
+@pytest.fixture(autouse=True)
+def login_throttle(monkeypatch):
+    """Every test starts with no failed logins on record, and a command's
+    pause after a wrong password is counted, never slept (services.throttle)."""
+    from app.services import throttle
+
+    paused: list[float] = []
+    throttle.LOGINS.clear()
+    monkeypatch.setattr(throttle.LOGINS, "pause", paused.append)
+    yield paused
+    throttle.LOGINS.clear()
+
+
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
 def engine(request, tmp_path_factory):
     if request.param == "sqlite":

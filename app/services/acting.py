@@ -102,7 +102,12 @@ class Sessions:
 
     @contextmanager
     def begin(self) -> Iterator[Session]:
+        """A writing session: it holds the write lock from its start
+        (services.writing), so what it reads no other writer changes."""
+        from .writing import begin_writing
+
         with self() as session, session.begin():
+            begin_writing(session)
             yield session
 
     def as_actor(self, actor: Actor | None) -> Sessions:

@@ -119,11 +119,24 @@ def _fetch_rows(connection: Connection, table: Table, ids: Iterable[int]) -> dic
     return found
 
 
+CHAIN_LOCK = 7120513
+
+
+def lock_chain(connection: Connection) -> None:
+    """Serialise writers of the chain (PostgreSQL: several PCs may write at
+    once, one chain head at a time). Taken before any row lock of the
+    transaction — at the begin of a writing session, before each flush —
+    so that every writer takes its locks in one order (chain, then rows)
+    and two never wait for each other. Held to the end of the transaction;
+    taking it again is cheap. SQLite needs nothing: its writer holds the
+    whole file."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text(f"SELECT pg_advisory_xact_lock({CHAIN_LOCK})"))
+
+
 def _lock_chain(connection: Connection) -> str:
     """Serialise writers of the chain and return the newest hash."""
-    if connection.dialect.name == "postgresql":
-        # Several PCs may write at once: one chain head at a time.
-        connection.execute(text("SELECT pg_advisory_xact_lock(7120513)"))
+    lock_chain(connection)
     last = connection.execute(select(AUDIT_TABLE.c.hash).order_by(AUDIT_TABLE.c.id.desc()).limit(1)).scalar()
     return last or GENESIS
 
@@ -208,6 +221,15 @@ def record_new_columns(connection: Connection, table_name: str, reason: str) -> 
     if entries:
         connection.execute(insert(log_table), entries)
     return count
+
+
+@event.listens_for(Session, "before_flush")
+def _lock_before_rows(session: Session, _flush_context, _instances) -> None:
+    """The chain lock before the flush writes (and so locks) any row: taken
+    only after, two PCs each held a row the other's flush needed and each
+    waited for the chain the other held (issue 15)."""
+    if session.new or session.deleted or any(obj.__table__.name not in UNAUDITED for obj in session.dirty):
+        lock_chain(session.connection())
 
 
 @event.listens_for(Session, "before_flush")

@@ -15,7 +15,7 @@ from app.models import Amendment
 from app.models.base import Submittable
 
 from . import users
-from .audit import canonical_value
+from .audit import canonical_value, lock_chain
 from .guards import amending, describe
 
 
@@ -132,7 +132,12 @@ def starts_with(column, prefix: str):
 
 
 def next_number(session: Session, model: type, column_name: str, prefix: str, width: int = 3) -> str:
-    """The next free ``prefix`` + zero-padded sequence number for a column."""
+    """The next free ``prefix`` + zero-padded sequence number for a column.
+
+    Counted under the audit chain's lock, which every writer holds until it
+    commits (services.writing): two PCs saving at once get two numbers, the
+    second counted after the first one's row is committed."""
+    lock_chain(session.connection())
     column = getattr(model, column_name)
     count = session.scalar(select(func.count()).select_from(model).where(starts_with(column, prefix))) or 0
     while True:

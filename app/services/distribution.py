@@ -27,6 +27,7 @@ from app.models import (
 from . import archives, holds, users
 from .common import actor, create, fail, get_or_fail, next_number, now, submit, today
 from .production import _upstream, open_deviations
+from .writing import lock_rows
 
 
 def pack(session: Session, batch: ProductBatch, spec: ProductSpec, units, values: Mapping[str, object]) -> CommodityBatch:
@@ -42,6 +43,7 @@ def pack(session: Session, batch: ProductBatch, spec: ProductSpec, units, values
     units = ledger("commodity_batch").field("units").convert(units)
     if units is None or units <= 0:
         raise fail("units", "包装数量", "「包装数量」必须大于 0")
+    lock_rows(session, batch)  # its stock as another PC may have left it
     used = spec.net_content * units
     if used > (batch.quantity_on_hand or 0):
         raise fail("units", "包装数量", f"{units} 件共需 {used} {batch.unit}，超过产品批「{batch.batch_no}」结存 {batch.quantity_on_hand} {batch.unit}")
@@ -64,6 +66,9 @@ def pack(session: Session, batch: ProductBatch, spec: ProductSpec, units, values
 
 def move_goods(session: Session, commodity: CommodityBatch, warehouse: Warehouse, kind: str, units: int, values: Mapping[str, object]) -> FinishedGoodsMovement:
     """R2.6: a movement in the finished-goods store with its running stock."""
+    # One movement of a commodity batch at a time: the last balance is read
+    # after another PC's movement committed, not before.
+    lock_rows(session, commodity)
     last = session.scalar(
         select(FinishedGoodsMovement.balance)
         .where(FinishedGoodsMovement.commodity_batch_id == commodity.id, FinishedGoodsMovement.warehouse_id == warehouse.id)
@@ -138,6 +143,7 @@ def release(session: Session, commodity: CommodityBatch, *, by: int, at: dt.date
 def deliver(session: Session, commodity: CommodityBatch, customer: Customer, units, values: Mapping[str, object]) -> Delivery:
     """R2.7: sell released goods to a customer; the art. 51 fields are recorded."""
     users.require(session, "enter", "delivery")
+    lock_rows(session, commodity)  # the units another PC may have sold meanwhile
     if commodity.status != "released":
         raise fail("commodity_batch_id", "商品批次", f"商品批次「{commodity.lot_code}」未放行，不能出厂销售")
     units = ledger("delivery").field("units").convert(units)
@@ -250,6 +256,7 @@ def destroy(session: Session, values: Mapping[str, object]) -> Destruction:
     commodity = None
     if cleaned.get("commodity_batch_id"):
         commodity = get_or_fail(session, CommodityBatch, cleaned["commodity_batch_id"], "commodity_batch_id", "商品批号")
+        lock_rows(session, commodity)
         if commodity.product_batch_id != batch.id:
             raise fail("commodity_batch_id", "商品批号", f"商品批次「{commodity.lot_code}」不属于产品批「{batch.batch_no}」")
     _refuse_second_destruction(session, batch, commodity)

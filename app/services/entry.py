@@ -20,7 +20,7 @@ from app.i18n import lazy, tr
 from app.ledgers import Ledger, ledger
 from app.ledgers.fields import COMPUTED
 from app.models import CommodityBatch, ProductBatch, Supplier, Warehouse
-from . import common, distribution, guards, internal_audit, production, quality, receiving, safety, suppliers, users
+from . import common, distribution, guards, internal_audit, production, quality, receiving, safety, suppliers, users, writing
 
 # Ledgers whose rows only a workflow creates (stock, feeding, packing, sales,
 # recall, archives): the screen where that happens.
@@ -138,7 +138,7 @@ def save_new(session: Session, ledger_key: str, values: Mapping[str, object]) ->
         raise UserError(_fixed_message(ledger(ledger_key), fixed))
     declaration = ledger(ledger_key)
     check_unique(session, declaration, given)
-    with _conflicts_as_user_errors():
+    with _conflicts_as_user_errors(session):
         row = saver(session, ledger_key, given)
     return row.id
 
@@ -232,7 +232,7 @@ def amend(
         raise UserError(refusal(ledger_key))
     given = {name: value for name, value in changes.items() if value is not None and value != ""}
     check_unique(session, declaration, given, exclude_id=record_id)
-    with _conflicts_as_user_errors():
+    with _conflicts_as_user_errors(session):
         if locked:
             common.amend(session, row, changes, reason or "")
         else:
@@ -294,12 +294,16 @@ def check_unique(session: Session, declaration: Ledger, values: Mapping[str, obj
 
 
 @contextmanager
-def _conflicts_as_user_errors():
-    """A constraint check_unique does not know (several columns together)
-    becomes a message instead of a crash dialog."""
+def _conflicts_as_user_errors(session: Session):
+    """A constraint check_unique does not know (several columns together),
+    or a number another user's save took after it was checked, becomes a
+    message instead of a crash dialog."""
     try:
         yield
     except IntegrityError as error:
+        named = writing.conflict_message(session, error)
+        if named:
+            raise UserError(named) from error
         raise UserError(tr("The record conflicts with the database (a duplicate, or a reference to a record that does not exist); nothing was saved.")) from error
 
 

@@ -25,6 +25,7 @@ from app.models import (
 
 from . import archives, holds, receiving, users
 from .common import actor, create, fail, get_or_fail, next_number, now, submit
+from .writing import lock_rows
 
 BATCH_RECORD_LEDGERS = (
     "process_record",
@@ -80,6 +81,7 @@ def feed_lot(
     """Issue material from a lot and feed it into the batch (G§22): the
     hand-over from the store (发料人 → the operator, 领料人) is the stock line."""
     users.require(session, "enter", "feeding")
+    lock_rows(session, batch)  # not completed by another PC meanwhile
     _open(batch)
     received = lot.receipt.receipt_date if lot.receipt is not None else None
     fed_at = _feeding_time(session, fed_at, dt.datetime.combine(received, dt.time()) if received else None,
@@ -127,6 +129,7 @@ def feed_batch(
     """Feed another product batch (semi-finished, intermediate) into this one:
     mixing batches makes a new batch (G§4(1))."""
     users.require(session, "enter", "feeding")
+    lock_rows(session, batch, source)  # both as another PC may have left them
     _open(batch)
     fed_at = _feeding_time(session, fed_at, source.finished_at, f"产品批「{source.batch_no}」的完工时间")
     quantity = ledger("feeding").field("quantity").convert(quantity)
@@ -229,6 +232,7 @@ def complete_batch(
 ) -> None:
     """Close production: output on hand, expiry from the shelf life, record locked."""
     users.require(session, "enter", "product_batch")
+    lock_rows(session, batch)  # no feeding of another PC slips in after the check
     _open(batch)
     declaration = ledger("product_batch")
     output = declaration.field("output_quantity").convert(output_quantity)

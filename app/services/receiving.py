@@ -15,6 +15,7 @@ from app.models import IncomingInspection, Material, MaterialLot, StockMovement,
 
 from . import users
 from .audit import canonical_value
+from .writing import lock_rows
 from .common import actor, fail, get_or_fail, next_number, submit, today
 from .suppliers import check_can_deliver
 
@@ -96,7 +97,9 @@ def _check_documents(material: Material, cleaned: dict) -> None:
 
 
 def _move(session: Session, lot: MaterialLot, kind: str, quantity: Decimal, at: dt.datetime, **extra) -> StockMovement:
-    """One line of the running ledger; receipts positive, issues negative."""
+    """One line of the running ledger; receipts positive, issues negative.
+    An issue's caller has locked the lot and checked the quantity against
+    its fresh stock (``lock_rows``)."""
     if kind != "receipt":
         lot.quantity_on_hand -= quantity
         if lot.quantity_on_hand == 0 and lot.status == "available":
@@ -130,6 +133,8 @@ def check_issuable(lot: MaterialLot, quantity: Decimal, day: dt.date) -> None:
 
 
 def issue(session: Session, lot: MaterialLot, quantity: Decimal, at: dt.datetime, *, batch_id: int | None, **extra) -> StockMovement:
+    # The stock another PC may have issued from since the lot was loaded.
+    lock_rows(session, lot)
     check_issuable(lot, quantity, at.date())
     return _move(session, lot, "issue", quantity, at, batch_id=batch_id, **extra)
 
@@ -138,6 +143,7 @@ def write_off(session: Session, lot: MaterialLot, quantity: Decimal, at: dt.date
     """Return a rejected lot, or discard an expired one; the ledger still balances."""
     if not note or not note.strip():
         raise fail("note", "说明", "「说明」不能为空：请写明退货或报废的原因")
+    lock_rows(session, lot)
     if quantity <= 0 or quantity > lot.quantity_on_hand:
         raise fail("quantity", "数量", f"「数量」应在 0 与库存 {lot.quantity_on_hand} {lot.unit} 之间")
     movement = _move(session, lot, "write_off", quantity, at, note=note.strip())
@@ -164,6 +170,7 @@ def carry_amendment_to_lot(session: Session, receipt: IncomingInspection, cleane
         labels = "、".join(ledger("incoming_inspection").field(name).label for name in sorted(defining))
         raise fail(sorted(defining)[0], labels, f"进货查验记录「{receipt.receipt_no}」的{labels}不能更正：请作退货或报损处理后重新登记")
     if "quantity" in changed:
+        lock_rows(session, lot)  # no issue of the old quantity slips in meanwhile
         moved = session.scalars(select(StockMovement).where(StockMovement.lot_id == lot.id).order_by(StockMovement.id)).all()
         if len(moved) > 1:
             raise fail("quantity", "数量", f"物料批次「{lot.lot_no}」已有领用或报损，不能再更正进货数量")

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.errors import FieldError, PermissionDenied, UserError, ValidationError
 from app.models import Person, User, UserRole
 
-from . import acting
+from . import acting, throttle
 
 ROLES: dict[str, str] = {
     "quality_manager": "质量负责人",
@@ -219,6 +219,84 @@ def reset_password(session: Session, user_id: int, new_password: str) -> None:
     session.flush()
 
 
+# ------------------------------------------- when the password is forgotten
+
+RECOVERY_KEY = "recovery_code_hash"  # a row of the setting table: the code's argon2 hash
+RECOVERY_HINT = "系统管理员可以用 foodarchive recovery-code --admin 用户名 生成新的恢复码。"
+_RECOVERY_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
+
+
+def issue_recovery_code(session: Session) -> str:
+    """A new recovery code, shown once (kept only as a hash; the old one no
+    longer works): with it, and without any password, ``reset-password``
+    sets a new password. Made when the first administrator is created; made
+    again by an administrator, and after every use."""
+    import secrets
+
+    from app.models import Setting
+
+    require(session, "configure")
+    code = "-".join("".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(5)) for _ in range(5))
+    row = session.scalar(select(Setting).where(Setting.key == RECOVERY_KEY))
+    if row is None:
+        session.add(Setting(key=RECOVERY_KEY, value=_hasher.hash(code)))
+    else:
+        row.value = _hasher.hash(code)
+    session.flush()
+    return code
+
+
+def _check_recovery_code(session: Session, code: str) -> None:
+    from app.models import Setting
+
+    row = session.scalar(select(Setting).where(Setting.key == RECOVERY_KEY))
+    if row is None:
+        raise UserError("这个数据库没有恢复码：请由一位系统管理员用自己的密码重设（--admin）")
+    throttle.LOGINS.check(RECOVERY_KEY)
+    normal = "-".join("".join(ch for ch in (code or "").upper() if ch.isalnum())[i:i + 5] for i in range(0, 25, 5))
+    try:
+        _hasher.verify(row.value, normal)
+    except (VerificationError, InvalidHashError):
+        throttle.LOGINS.failed(RECOVERY_KEY)
+        raise UserError("恢复码不正确") from None
+    throttle.LOGINS.succeeded(RECOVERY_KEY)
+
+
+def administrator(session: Session, username: str, password: str) -> User:
+    """An active administrator proving the own password (throttled)."""
+    admin = authenticate(session, username, password)
+    if "admin" not in roles_of(session, admin):
+        raise PermissionDenied(f"「{admin.username}」不是系统管理员：只有系统管理员能为其他用户重设密码")
+    return admin
+
+
+def recover_password(session: Session, username: str, new_password: str, *, admin: tuple[str, str] | None = None,
+                     recovery_code: str | None = None) -> str | None:
+    """Set a forgotten password, proven by an administrator's user name and
+    password (the change is then the administrator's, in the audit log) or
+    by the recovery code (used up: the new one is returned, to be shown once).
+    Without either, nothing changes: a shell on the PC is not enough."""
+    if admin is not None:
+        acting.bind(session, acting.user_of(session, administrator(session, *admin).id))
+    elif recovery_code is not None:
+        _check_recovery_code(session, recovery_code)
+    else:
+        raise UserError("重设密码需要一位系统管理员的用户名和密码（--admin 用户名），"
+                        "或创建系统管理员时显示的恢复码（--recovery-code）")
+    user_id = session.scalar(select(User.id).where(User.username == (username or "").strip()))
+    if user_id is None:
+        raise UserError(f"没有用户「{username}」")
+    if recovery_code is None:
+        reset_password(session, user_id, new_password)
+        return None
+    session.info["reason"] = "凭恢复码重设密码"  # the audit log says how, the actor being the command line
+    try:
+        reset_password(session, user_id, new_password)
+    finally:
+        session.info.pop("reason", None)
+    return issue_recovery_code(session)
+
+
 def change_password(session: Session, username: str, old_password: str, new_password: str) -> None:
     """A user changes the own password, proving the old one."""
     user = authenticate(session, username, old_password)
@@ -250,14 +328,19 @@ def list_users(session: Session) -> list[UserRow]:
 
 
 def authenticate(session: Session, username: str, password: str) -> User:
-    """The active user with this name and password; UserError otherwise."""
+    """The active user with this name and password; UserError otherwise.
+    Failures slow down (services.throttle), for a name that exists or not."""
+    throttle.LOGINS.check(username or "")
     user = session.scalar(select(User).where(User.username == (username or "").strip()))
     try:
         _hasher.verify(user.password_hash if user else _dummy_hash(), password or "")
     except (VerificationError, InvalidHashError):
+        throttle.LOGINS.failed(username or "")
         raise UserError("用户名或密码不正确") from None
     if user is None:
+        throttle.LOGINS.failed(username or "")
         raise UserError("用户名或密码不正确")
+    throttle.LOGINS.succeeded(username)
     if not user.active:
         raise UserError(f"用户「{user.username}」已停用")
     return user

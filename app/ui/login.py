@@ -25,6 +25,7 @@ from app.models import User
 from app.services import users
 
 from .context import AppContext
+from .dialogs import Dialogs
 
 ERROR_STYLE = "color: #c62828;"
 
@@ -102,18 +103,33 @@ class FirstRunDialog(_Form):
         if self.differ(self.password, self.repeat):
             return
         try:
-            self.user_id = create_administrator(self.ctx, self.username.text(), self.display_name.text(), self.password.text())
+            self.user_id, code = create_administrator_with_code(
+                self.ctx, self.username.text(), self.display_name.text(), self.password.text())
         except UserError as error:
             self.show_error(error.message)
             return
+        # Shown once: only its hash is kept (services.users.issue_recovery_code).
+        Dialogs.info(self, tr("Recovery code"), tr(
+            "Write down this recovery code and give it to the head of the enterprise to keep:\n\n{code}\n\n"
+            "It is shown only this once. If every administrator's password is forgotten, it sets a new one "
+            "(foodarchive reset-password USERNAME --recovery-code); without it, or an administrator's password, "
+            "no password can be reset.", code=code))
         self.accept()
+
+
+def create_administrator_with_code(ctx: AppContext, username: str, display_name: str, password: str) -> tuple[int, str]:
+    """Create the first user, role admin, as the system account, and the
+    recovery code that resets a password when every administrator forgot it."""
+    def write(session):
+        admin = users.create_first_administrator(session, username, display_name, password)
+        return admin.id, users.issue_recovery_code(session)
+
+    return ctx.write(write, as_system="首次启动")(None)
 
 
 def create_administrator(ctx: AppContext, username: str, display_name: str, password: str) -> int:
     """Create the first user, role admin, as the system account."""
-    task = ctx.write(lambda session: users.create_first_administrator(session, username, display_name, password).id,
-                     as_system="首次启动")
-    return task(None)
+    return create_administrator_with_code(ctx, username, display_name, password)[0]
 
 
 class LoginDialog(_Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import pytest
@@ -11,7 +12,7 @@ from sqlalchemy import func, select
 
 from app.errors import PermissionDenied
 from app.models import Enterprise, IncomingInspection, Signature, User
-from app.services import common, users
+from app.services import acting, common, users
 from app.ui import app as ui_app
 from app.ui import login
 from app.ui.dialogs import Dialogs
@@ -239,7 +240,7 @@ def test_run_exits_when_the_login_is_cancelled(qapp, empty_db, monkeypatch):
     assert ui_app.run(str(empty_db), ["foodarchive"]) == 0
 
 
-def test_first_run_dialog_checks_the_passwords(qtbot, empty_ctx):
+def test_first_run_dialog_checks_the_passwords(qtbot, empty_ctx, monkeypatch):
     dialog = FirstRunDialog(empty_ctx)
     qtbot.addWidget(dialog)
     assert dialog.password.echoMode() == QLineEdit.EchoMode.Password == dialog.repeat.echoMode()
@@ -256,8 +257,16 @@ def test_first_run_dialog_checks_the_passwords(qtbot, empty_ctx):
     assert "至少" in dialog.error.text() and not login.has_users(empty_ctx)
     dialog.password.setText(PASSWORD)
     dialog.repeat.setText(PASSWORD)
+    shown = []
+    monkeypatch.setattr(Dialogs, "info", classmethod(lambda cls, parent, title, text: shown.append((title, text))))
     dialog.submit()
     assert dialog.user_id is not None and dialog.result() == FirstRunDialog.DialogCode.Accepted
+    # The recovery code, once: it resets a password without one (users.recover_password).
+    [(title, text)] = shown
+    assert title == "恢复码" and "只显示这一次" in text
+    code = re.search(r"[A-Z2-9]{5}(-[A-Z2-9]{5}){4}", text).group(0)
+    with empty_ctx.sessions.as_actor(acting.system("命令行")).begin() as session:
+        assert users.recover_password(session, "admin", "new-password-1", recovery_code=code)
 
 
 def test_login_dialog_shows_a_wrong_password_inline(qtbot, ctx):

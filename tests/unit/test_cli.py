@@ -131,26 +131,3 @@ def test_json_round_trip_through_the_cli(demo_db, tmp_path):
     first, second = (json.loads(p.read_text(encoding="utf-8")) for p in (dump, again))
     first.pop("exported_at"), second.pop("exported_at")
     assert first == second
-
-
-def test_reset_password_from_standard_input(sqlite_url):
-    from app.db import open_database
-    from app.services import acting, users
-
-    engine, Session = open_database(sqlite_url, actor=acting.system("tester"))
-    with Session.begin() as session:
-        users.create_user(session, "admin", "管理员", "forgotten-password", ["admin"])
-    engine.dispose()
-    for new, code, said in (("short", 1, "「新密码」至少"), ("remembered-1", 0, "已为用户「admin」设置新密码")):
-        result = subprocess.run(
-            [sys.executable, "-m", "app", "--db", sqlite_url, "reset-password", "admin"],
-            input=new + "\n", capture_output=True, text=True, timeout=120,
-        )
-        assert result.returncode == code and said in result.stdout + result.stderr
-    missing = subprocess.run([sys.executable, "-m", "app", "--db", sqlite_url, "reset-password", "nobody"],
-                             input="whatever-123\n", capture_output=True, text=True, timeout=120)
-    assert missing.returncode == 1 and "没有用户「nobody」" in missing.stderr
-    engine, Session = open_database(sqlite_url)
-    with Session() as session:
-        assert users.authenticate(session, "admin", "remembered-1").username == "admin"
-    engine.dispose()
