@@ -21,7 +21,8 @@ from app.ledgers.choices import ARCHIVE_KIND, RETENTION
 from app.models import (
     Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch,
 )
-from app.services import audit, signatures
+from app.services import anchors, audit, signatures
+from app.services.anchors import Head
 from app.services.signatures import SignatureLine
 
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
@@ -102,6 +103,10 @@ class VolumeData:
     sealed_at: dt.datetime | None = None
     # 互见号: (档号, 题名) of the volumes this one refers to (G§5, G§46).
     cross_refs: list[tuple[str, str]] = field(default_factory=list)
+    # The audit chain's head, printed on the remarks sheet (the paper anchor:
+    # ``foodarchive verify --anchor``): as of the sealing for a sealed volume,
+    # as of printing for a safety volume, none for an open volume.
+    anchor: Head | None = None
 
     @property
     def qr_text(self) -> str:
@@ -321,7 +326,17 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
         lines.append(tr("Complete: no amendments after first entry, every required signature present."))
     if volume.sealed_at is None:
         lines.append(tr("The archive is still open; materials may still be added."))
+    if volume.anchor is not None:
+        lines += anchor_lines(volume.anchor)
     return lines
+
+
+def anchor_lines(anchor: Head) -> list[str]:
+    """The paper anchor, as the remarks sheet prints it."""
+    return [tr("Audit log head (tamper anchor): entry {entry}, {at}, {count} entries up to it.",
+               entry=anchor.entry, at=anchor.at, count=anchor.count),
+            tr("Hash: {hash}", hash=anchor.printed),
+            tr("To check: foodarchive verify --anchor followed by this hash, or type it in the verify dialog.")]
 
 
 def _cross_refs(session, archive: Archive) -> list[tuple[str, str]]:
@@ -365,8 +380,18 @@ def read_volume(session, archive_id: int) -> VolumeData:
         cites=(cited.archive_no, cited.title) if cited is not None else None,
         materials=materials, cross_refs=_cross_refs(session, archive),
     )
+    volume.anchor = _anchor(session, archive, seal)
     volume.remarks = _remarks(volume, session, archive)
     return volume
+
+
+def _anchor(session, archive: Archive, seal) -> Head | None:
+    connection = session.connection()
+    if seal is not None:  # the seal's own entry: a reprint shows the anchor of the first print
+        return anchors.head_as_of(connection, "archive_seal", seal.id)
+    if archive.kind == "safety":  # the monthly volume, printed month by month
+        return anchors.head(connection)
+    return None
 
 
 def _dates_of(material: MaterialData) -> list[dt.date | None]:
