@@ -55,6 +55,14 @@ def restore(connection: Connection) -> list[str]:
     gone = missing(connection)
     if not gone:
         return []
+    create(connection, gone)
+    log.warning("the audit log's append-only triggers were missing and are restored: %s", ", ".join(gone))
+    return gone
+
+
+def create(connection: Connection, names: list[str]) -> None:
+    """(Re)create the named triggers; migration 0017 does, after rebuilding the log."""
+    gone = names
     if connection.dialect.name == "sqlite":
         for name in gone:
             connection.execute(text(f"DROP TRIGGER IF EXISTS {name}"))
@@ -63,5 +71,3 @@ def restore(connection: Connection) -> list[str]:
         connection.execute(text("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log"))
         connection.execute(text(_PG_FUNCTION))
         connection.execute(text(_PG_TRIGGER))
-    log.warning("the audit log's append-only triggers were missing and are restored: %s", ", ".join(gone))
-    return gone

@@ -89,12 +89,13 @@ def upgrade() -> None:
             for column, condition in checks:
                 batch_op.create_check_constraint(op.f(f"ck_{table}_{column}_domain"), condition)
     if sqlite:
-        for name in ("audit_log_no_update", "audit_log_no_delete"):
+        triggers = ["audit_log_no_update", "audit_log_no_delete"]
+        for name in triggers:
             op.execute(f"DROP TRIGGER IF EXISTS {name}")
         with op.batch_alter_table("audit_log", recreate="always",
                                   table_kwargs={"sqlite_autoincrement": True}) as batch_op:
             pass
-        append_only.restore(bind)
+        append_only.create(bind, triggers)
     op.create_index("ix_audit_log_table_row", "audit_log", ["table_name", "row_id"])
     _chain_the_outbox(bind)
 
