@@ -7,8 +7,8 @@ number, hash, time, and how many entries lead to it — is kept in two places
 the database cannot change:
 
 - **on this PC**, in ``chain-anchors.json`` in the user data folder (one
-  anchor per database), checked on every start and by ``verify`` and moved
-  forward after every commit of the application. A file rather than the
+  anchor per database: entry, hash, time, count), checked on every start and
+  by ``verify`` and moved forward after every commit of the application. A file rather than the
   system keyring: the anchor is no secret, a keyring is not there on every
   machine (a server without a desktop session) and a start must not depend on
   it; the user data folder is per Windows user and outside a shared database
@@ -24,6 +24,7 @@ import json
 import logging
 import os
 import re
+import threading
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,16 +61,19 @@ def _at(connection: Connection, entry: int) -> str:
     return str(value or "")[:19].replace("T", " ")
 
 
-def head(connection: Connection, up_to: int | None = None) -> Head | None:
-    """The newest entry (or the newest with id <= ``up_to``), None for an empty log."""
+def head(connection: Connection, up_to: int | None = None, known: Head | None = None) -> Head | None:
+    """The newest entry (or the newest with id <= ``up_to``), None for an empty log.
+    With ``known`` (an earlier head that still holds) only the entries after it
+    are counted: after every commit, not the whole log again."""
     query = select(AUDIT_TABLE.c.id, AUDIT_TABLE.c.hash).order_by(AUDIT_TABLE.c.id.desc()).limit(1)
     if up_to is not None:
         query = query.where(AUDIT_TABLE.c.id <= up_to)
     row = connection.execute(query).first()
     if row is None:
         return None
-    count = connection.execute(select(func.count()).where(AUDIT_TABLE.c.id <= row.id)).scalar()
-    return Head(row.id, row.hash, _at(connection, row.id), count)
+    since = known.entry if known is not None and known.entry <= row.id else 0
+    count = connection.execute(select(func.count()).where(AUDIT_TABLE.c.id > since, AUDIT_TABLE.c.id <= row.id)).scalar()
+    return Head(row.id, row.hash, _at(connection, row.id), count + (known.count if since else 0))
 
 
 # ------------------------------------------------------------ on this PC
@@ -124,10 +128,8 @@ def _compare(connection: Connection, anchored: Head, source: str) -> list[Findin
     if found != anchored.hash:
         return [Finding("audit_log", anchored.entry, f"审计日志第 {anchored.entry} 条与{where}的哈希不同："
                                                      "日志被改写过，或删除后编号被重新使用")]
-    count = connection.execute(select(func.count()).where(AUDIT_TABLE.c.id <= anchored.entry)).scalar()
-    if count != anchored.count:
-        return [Finding("audit_log", anchored.entry, f"{where}之前应有 {anchored.count} 条日志，现在有 {count} 条："
-                                                     "日志被删改过")]
+    # Entries removed before the anchor break the chain's links, which verify
+    # recomputes; counting them here would read the whole log at every start.
     return []
 
 
@@ -136,7 +138,7 @@ def advance(connection: Connection) -> Head | None:
     longer holds (that evidence is kept until someone looks into it)."""
     if check_local(connection):
         return None
-    current = head(connection)
+    current = head(connection, known=stored(connection))
     if current is None:
         return None
     data = _load()
@@ -144,7 +146,7 @@ def advance(connection: Connection) -> Head | None:
     target = _file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(".tmp")
+        temporary = target.with_suffix(f".{os.getpid()}-{threading.get_ident()}.tmp")  # writers never share one
         temporary.write_text(json.dumps(data, ensure_ascii=False, indent=1), encoding="utf-8")
         os.replace(temporary, target)  # whole or not at all
     except OSError:
