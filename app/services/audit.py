@@ -320,10 +320,26 @@ def _verify_rows(connection: Connection, table: Table, latest: dict, findings: l
         elif state[0] == "unknown":
             continue  # its log entry is unreadable, reported above
         elif _row_digest(table.name, row) != state[1]:
-            findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）在本软件之外被修改过"))
+            changed = _changed_columns(connection, table.name, row)
+            which = "（" + "、".join(f"「{column_label(table.name, c)}」" for c in changed) + "）" if changed else ""
+            findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）在本软件之外被修改过{which}"))
     for (table_name, row_id), (action, _digest) in latest.items():
         if table_name == table.name and action not in ("delete", "unknown") and row_id not in seen:
             findings.append(Finding(table.name, row_id, f"{label}（编号 {row_id}）在本软件之外被删除"))
+
+
+def _changed_columns(connection: Connection, table_name: str, row) -> list[str]:
+    """The columns that differ from the row's newest logged state (read only for
+    a changed row, through the log's (table_name, row_id) index)."""
+    logged = connection.execute(
+        select(AUDIT_TABLE.c.data).where(AUDIT_TABLE.c.table_name == table_name, AUDIT_TABLE.c.row_id == row.id)
+        .order_by(AUDIT_TABLE.c.id.desc()).limit(1)).scalar()
+    try:
+        before = json.loads(logged)
+        now = canonical_row(row, table_name)
+    except (TypeError, ValueError, ArithmeticError):
+        return []
+    return sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
 
 
 def _row_digest(table_name: str, row) -> str | None:
@@ -341,7 +357,11 @@ def column_label(table_name: str, column: str) -> str:
     for field in (ledger.fields if ledger is not None else ()):
         if field.name == column:
             return field.label
-    return column
+    return _BOOKKEEPING.get(column, column)
+
+
+# The mixins' columns (models/base.py), which no ledger declares as a field.
+_BOOKKEEPING = {"created_at": "录入时间", "created_by": "录入人", "submitted_at": "提交时间", "submitted_by": "提交人"}
 
 
 def _bad_values(table_name: str, bad: dict[str, str]) -> str:
