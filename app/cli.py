@@ -18,7 +18,7 @@ from app.errors import UserError
 log = logging.getLogger("cli")
 
 
-def _open(args, actor: str = "命令行", *, create: bool = False):
+def _open(args, actor: str = "命令行", *, create: bool = False, on_tamper=None):
     """The engine, and sessions that act as the system account under ``actor``
     (the name the records and the audit log will carry).
 
@@ -34,7 +34,12 @@ def _open(args, actor: str = "命令行", *, create: bool = False):
 
     url, is_default = chosen_database(args.db)
     args.database_url = url  # for the error boundary's messages
-    return open_database(url, on_backup=told, actor=acting.system(actor), create=create or is_default)
+    def warn(lines: list[str]) -> None:
+        for line in lines:
+            print(f"警告：{line}", file=sys.stderr)
+
+    return open_database(url, on_backup=told, actor=acting.system(actor), create=create or is_default,
+                         on_tamper=on_tamper or warn)
 
 
 def _has_display() -> bool:
@@ -87,16 +92,24 @@ def cmd_demo(args) -> int:
 
 
 def cmd_verify(args) -> int:
-    from app.services import audit
+    from app.services import anchors, audit
 
-    engine, _ = _open(args)
+    if args.anchor is not None:
+        anchors.parse(args.anchor)  # a mistyped anchor is said before the database is opened
+    at_start: list[str] = []  # what the start found and repaired (the triggers) is a finding too
+    engine, _ = _open(args, on_tamper=at_start.extend)
     with engine.connect() as connection:
-        findings = audit.verify(connection)
+        findings = [finding.message for finding in audit.verify(connection, anchor=args.anchor)]
+        anchored = anchors.check_paper(connection, args.anchor)[1] if args.anchor is not None else None
+    findings = at_start + [message for message in findings if message not in at_start]
     if not findings:
         print("校验通过：审计日志完整，所有记录与日志一致，电子签名有效")
+        if anchored is not None:
+            print(f"链头核对一致：审计日志第 {anchored.entry} 条（{anchored.at}）及其之前的 {anchored.count} 条日志"
+                  "与纸质案卷上记下的链头相同，没有被改写")
         return 0
-    for finding in findings:
-        print(finding.message)
+    for message in findings:
+        print(message)
     print(f"校验未通过：发现 {len(findings)} 处问题", file=sys.stderr)
     return 1
 
@@ -448,7 +461,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoke", action="store_true", help=argparse.SUPPRESS)  # installer/smoke_linux.sh
     add("init", cmd_init, "创建数据库或升级到最新结构")
     add("demo", cmd_demo, "载入演示工厂（上海一家豆制品厂）的数据")
-    add("verify", cmd_verify, "校验审计日志与数据是否一致（发现软件之外的修改）")
+    p = add("verify", cmd_verify, "校验审计日志与数据是否一致（发现软件之外的修改）")
+    p.add_argument("--anchor", metavar="HASH",
+                   help="纸质案卷卷内备考表上印的审计日志链头哈希（至少 16 位，可带空格）：证明到该条为止的日志未被改写")
     p = add("trace", cmd_trace, "正向或反向追溯一个批号、商品批次、供应商批号或销售单号")
     p.add_argument("direction", choices=["forward", "backward"], help="forward 正向（到客户），backward 反向（到供应商）")
     p.add_argument("number", metavar="LOT_OR_BATCH_NO", help="批号或单号")

@@ -108,14 +108,55 @@ def upgrade(engine: Engine) -> Path | None:
     if current is not None and current != head_revision():
         _refuse_unknown(current, engine)
         backup = backup_before_upgrade(engine, current)
-    with engine.begin() as connection:
-        config = alembic_config(connection)
-        command.upgrade(config, "head")
-        from app import search_index
+    with engine.connect() as connection, _foreign_keys_off(connection):
+        with connection.begin():
+            config = alembic_config(connection)
+            command.upgrade(config, "head")
+            from app import search_index
 
-        search_index.repair(connection)  # a migration in batch mode may have dropped a table's triggers
+            search_index.repair(connection)  # a migration in batch mode may have dropped a table's triggers
+            _check_foreign_keys(connection)
     log.info("database at head revision: %s", engine.url.render_as_string(hide_password=True))
     return backup
+
+
+@contextlib.contextmanager
+def _foreign_keys_off(connection: Connection):
+    """SQLite's procedure for rebuilding a table (how batch mode adds a CHECK):
+    foreign keys off outside the transaction — dropping a table that other rows
+    point at fails otherwise — and checked before the commit."""
+    raw = connection.connection.driver_connection if connection.dialect.name == "sqlite" else None
+    if raw is not None:
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=ON")
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+        if broken:
+            raise UserError(f"升级后有 {len(broken)} 处外键引用不成立（如表 {broken[0][0]}），数据库没有升级")
+
+
+def restore_append_only(engine: Engine) -> list[str]:
+    """Put back the audit log's append-only triggers if someone dropped them
+    (every start; one catalogue query when they are there). Returns what was restored."""
+    from app import append_only
+
+    with engine.connect() as connection:
+        if not append_only.missing(connection):
+            return []
+    try:
+        with engine.begin() as connection:
+            return append_only.restore(connection)
+    except Exception:  # noqa: BLE001 — e.g. a PostgreSQL user who may not create triggers: reported, not fatal
+        log.exception("cannot restore the audit log's append-only triggers")
+        with engine.connect() as connection:
+            return append_only.missing(connection)
 
 
 def current_revision(connection: Connection) -> str | None:
@@ -210,7 +251,8 @@ def head_revision() -> str:
     return ScriptDirectory.from_config(alembic_config(None)).get_current_head()
 
 
-def open_database(url: str, on_backup: Callable[[Path], None] | None = None, actor=None, *, create: bool = True):
+def open_database(url: str, on_backup: Callable[[Path], None] | None = None, actor=None, *, create: bool = True,
+                  on_tamper: Callable[[list[str]], None] | None = None):
     """The engine and sessions of an upgraded database; ``on_backup`` hears
     where the copy made before an upgrade is, so the user is told. With
     ``actor`` the sessions act as that actor (see ``make_sessionmaker``).
@@ -243,7 +285,44 @@ def open_database(url: str, on_backup: Callable[[Path], None] | None = None, act
         raise problems.DatabaseProblem(message) from exc
     if backup is not None and on_backup is not None:
         on_backup(backup)
-    return engine, make_sessionmaker(engine, actor)
+    warnings = start_checks(engine)
+    if warnings and on_tamper is not None:
+        on_tamper(warnings)
+    sessions = make_sessionmaker(engine, actor)
+    _advance_anchor_after_commits(engine, sessions)
+    return engine, sessions
+
+
+def start_checks(engine: Engine) -> list[str]:
+    """Every start: the append-only triggers put back if someone removed them,
+    and the chain's head checked against the one this PC remembered
+    (app/services/anchors.py). Returns what the user must be told."""
+    from app.services import anchors
+
+    said = []
+    restored = restore_append_only(engine)
+    if restored:
+        said.append("审计日志的只追加保护（数据库触发器 " + "、".join(restored) + "）被删除或停用过，已恢复；"
+                    "请运行“校验”查看日志和记录是否被改动")
+    with engine.connect() as connection:
+        said += [finding.message for finding in anchors.check_local(connection)]
+        anchors.advance(connection)
+    for line in said:
+        log.warning("start-up check: %s", line)
+    return said
+
+
+def _advance_anchor_after_commits(engine: Engine, sessions) -> None:
+    """After each commit that wrote to the audit log, this PC remembers the new head."""
+    from app.services import anchors
+
+    maker = getattr(sessions, "maker", sessions)
+
+    @event.listens_for(maker, "after_commit")
+    def _after_commit(session: Session) -> None:
+        if session.info.pop("_audit_wrote", False):
+            with engine.connect() as connection:
+                anchors.advance(connection)
 
 
 def check_writable(engine: Engine) -> None:

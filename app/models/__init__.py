@@ -60,4 +60,8 @@ from .safety import (
 )
 from .users import Signature, SignatureSpecimen, User, UserRole
 
+from . import domains as _domains
+
+_domains.install(Base.metadata)  # after every model: the CHECKs need their tables
+
 __all__ = [name for name in dir() if not name.startswith("_")]

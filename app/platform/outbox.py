@@ -77,13 +77,28 @@ def enqueue(session: Session, row) -> None:
             .values(payload=text, label=str(label(row))[:200])
         ).rowcount
         if refreshed:
+            _chain(session, latest.id, "update")
             return
     version = (latest.version + 1) if latest is not None else 1
-    connection.execute(insert(TABLE).values(
+    inserted = connection.execute(insert(TABLE).values(
         kind=kind, source_table=table_name, source_id=row.id, version=version,
         idempotency_key=key_for(table_name, row.id, version), label=str(label(row))[:200],
         payload=text, status="pending", attempts=0, created_at=now, next_attempt_at=now,
     ))
+    _chain(session, inserted.inserted_primary_key[0], "insert")
+
+
+# What the platform receives is chained into the audit log (the sender's
+# churn — status, attempts, leases, receipts — is not: see audit.UNAUDITED).
+CONTENT = ("kind", "source_table", "source_id", "version", "idempotency_key", "payload")
+
+
+def _chain(session: Session, row_id: int, action: str) -> None:
+    from app.services import audit  # services import this module for its listener
+
+    connection = session.connection()
+    row = connection.execute(select(*(TABLE.c[name] for name in CONTENT)).where(TABLE.c.id == row_id)).one()
+    audit.append(connection, session.info, TABLE.name, row_id, action, dict(row._mapping))
 
 
 @event.listens_for(Session, "after_flush")
@@ -128,11 +143,39 @@ def retry(session: Session, ids: list[int]) -> int:
         users.require(session, "enter", row.source_table)
         source = session.get(MODELS[row.source_table], row.source_id)
         built = SOURCES[row.source_table][1](session, source) if source is not None else None
-        count += session.execute(
+        changed = session.execute(
             update(TABLE).where(and_(TABLE.c.id == row.id, TABLE.c.status == "rejected")).values(
                 status="pending", payload=encode(built) if built is not None else row.payload,
                 attempts=0, next_attempt_at=_now(session), reason=None,
             )
         ).rowcount
+        if changed:
+            _chain(session, row.id, "update")
+        count += changed
     log.info("%d rejected records queued again", count)
     return count
+
+
+# ------------------------------------------------------------ tamper check
+
+EDITED = "队列中的内容与审计日志记下的不符（在本软件之外被改动过），没有发送；请核对原记录后点“重新排队”"
+
+
+def edited(connection, ids=None) -> set[int]:
+    """The outbox rows (all, or ``ids``) whose content is not what the audit
+    log recorded when the program wrote it: never sent, reported by ``verify``."""
+    from app.services import audit
+
+    log_table = audit.AUDIT_TABLE
+    query = select(*(TABLE.c[name] for name in CONTENT), TABLE.c.id)
+    entries = select(log_table.c.row_id, log_table.c.row_hash).where(log_table.c.table_name == TABLE.name)
+    if ids is not None:
+        query = query.where(TABLE.c.id.in_(ids))
+        entries = entries.where(log_table.c.row_id.in_(ids))
+    logged = dict(connection.execute(entries.order_by(log_table.c.id)).all())  # the newest entry wins
+    found = set()
+    for row in connection.execute(query):
+        content = {name: audit.canonical_value(getattr(row, name)) for name in CONTENT}
+        if logged.get(row.id) != audit.row_hash(TABLE.name, content):
+            found.add(row.id)
+    return found

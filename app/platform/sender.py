@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app import clock
 from app.models import OutboxEntry
 
+from . import outbox
 from .client import Client, Refused, Transient
 from .profile import Profile
 
@@ -105,6 +106,9 @@ class Sender:
             ids = session.scalars(query).all()
             if not ids:
                 return token, []
+            ids = self._set_aside_edited(session, ids)
+            if not ids:
+                return token, []
             session.execute(
                 update(TABLE).where(TABLE.c.id.in_(ids)).values(
                     status="sent", claim_token=token, claimed_until=now + lease, sent_at=now,
@@ -116,6 +120,16 @@ class Sender:
                 .where(TABLE.c.id.in_(ids)).order_by(TABLE.c.id)
             ).all()
         return token, rows
+
+    @staticmethod
+    def _set_aside_edited(session: Session, ids: list[int]) -> list[int]:
+        """Never send a payload that differs from its audited record: reject it with the reason."""
+        bad = outbox.edited(session.connection(), ids)
+        if bad:
+            log.warning("outbox rows %s differ from their records: not sent", sorted(bad))
+            session.execute(update(TABLE).where(TABLE.c.id.in_(bad)).values(
+                status="rejected", reason=outbox.EDITED, claim_token=None, claimed_until=None))
+        return [row_id for row_id in ids if row_id not in bad]
 
     def _release(self, session: Session, token: str, ids: list[int], attempts: dict[int, int], reason: str) -> None:
         """Back to pending, each after its own backoff."""

@@ -21,7 +21,8 @@ from app.ledgers.choices import ARCHIVE_KIND, RETENTION
 from app.models import (
     Amendment, Archive, Attachment, CommodityBatch, Enterprise, ProductBatch,
 )
-from app.services import audit, settings, signatures
+from app.services import anchors, audit, settings, signatures
+from app.services.anchors import Head
 from app.services.signatures import SignatureLine
 
 from . import readable
@@ -105,6 +106,10 @@ class VolumeData:
     # 互见号: (档号, 题名) of the volumes this one refers to (G§5, G§46).
     cross_refs: list[tuple[str, str]] = field(default_factory=list)
     paper_signatures: bool = False  # 签名方式 纸质签名: signed in ink on the printed volume
+    # The audit chain's head, printed on the remarks sheet (the paper anchor:
+    # ``foodarchive verify --anchor``): as of the sealing for a sealed volume,
+    # as of printing for a safety volume, none for an open volume.
+    anchor: Head | None = None
 
     @property
     def qr_text(self) -> str:
@@ -344,7 +349,17 @@ def _remarks(volume: VolumeData, session, archive: Archive) -> list[str]:
         lines.append(tr("Complete: no amendments after first entry, every required signature present."))
     if volume.sealed_at is None:
         lines.append(tr("The archive is still open; materials may still be added."))
+    if volume.anchor is not None:
+        lines += anchor_lines(volume.anchor)
     return lines
+
+
+def anchor_lines(anchor: Head) -> list[str]:
+    """The paper anchor, as the remarks sheet prints it."""
+    return [tr("Audit log head (tamper anchor): entry {entry}, {at}, {count} entries up to it.",
+               entry=anchor.entry, at=anchor.at, count=anchor.count),
+            tr("Hash: {hash}", hash=anchor.printed),
+            tr("To check: foodarchive verify --anchor followed by this hash, or type it in the verify dialog.")]
 
 
 def _cross_refs(session, archive: Archive) -> list[tuple[str, str]]:
@@ -389,8 +404,18 @@ def read_volume(session, archive_id: int) -> VolumeData:
         materials=materials, cross_refs=_cross_refs(session, archive),
         paper_signatures=settings.paper_signatures(session),
     )
+    volume.anchor = _anchor(session, archive, seal)
     volume.remarks = _remarks(volume, session, archive)
     return volume
+
+
+def _anchor(session, archive: Archive, seal) -> Head | None:
+    connection = session.connection()
+    if seal is not None:  # the seal's own entry: a reprint shows the anchor of the first print
+        return anchors.head_as_of(connection, "archive_seal", seal.id)
+    if archive.kind == "safety":  # the monthly volume, printed month by month
+        return anchors.head(connection)
+    return None
 
 
 def _dates_of(material: MaterialData) -> list[dt.date | None]:

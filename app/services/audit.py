@@ -188,6 +188,20 @@ def _record_flush(session: Session, _flush_context) -> None:
                 entries.append(entry)
     if entries:
         connection.execute(insert(AUDIT_TABLE), entries)
+        session.info["_audit_wrote"] = True  # the application's sessions then move the local anchor
+
+
+def append(connection: Connection, info: dict, table_name: str, row_id: int, action: str, data: dict) -> None:
+    """One entry for a row written outside the ORM (the upload queue's
+    content, see app/platform/outbox.py), chained like every other."""
+    prev = _lock_chain(connection)
+    data = {key: canonical_value(value) for key, value in data.items()}
+    entry = {"at": clock.now(), "actor": info.get("actor", "system"), "action": action, "table_name": table_name,
+             "row_id": row_id, "row_hash": row_hash(table_name, data), "data": to_json(data), "reason": info.get("reason")}
+    entry["prev_hash"] = prev
+    entry["hash"] = entry_hash(prev, entry)
+    connection.execute(insert(AUDIT_TABLE), [entry])
+    info["_audit_wrote"] = True
 
 
 UPGRADE_ACTOR = "数据库升级"
@@ -251,6 +265,7 @@ def _remember_deleted(session: Session, _flush_context, _instances) -> None:
 @event.listens_for(Session, "after_rollback")
 def _forget_deleted(session: Session) -> None:
     session.info.pop("_audit_deleted", None)
+    session.info.pop("_audit_wrote", None)
 
 
 # ---------------------------------------------------------------- verify
@@ -263,50 +278,116 @@ class Finding:
     message: str  # Chinese, for the report
 
 
-def _iter_audit(connection: Connection, batch: int = 5000) -> Iterator:
-    last_id = 0
-    while True:
-        rows = connection.execute(
-            select(AUDIT_TABLE).where(AUDIT_TABLE.c.id > last_id).order_by(AUDIT_TABLE.c.id).limit(batch)
-        ).all()
-        if not rows:
-            return
-        yield from rows
-        last_id = rows[-1].id
-
-
-def verify(connection: Connection) -> list[Finding]:
-    """Everything that does not match the audit log, and every electronic
-    signature that no longer holds; empty when all is well."""
+def verify(connection: Connection, anchor: str | None = None) -> list[Finding]:
+    """Everything that does not match the audit log, every electronic
+    signature that no longer holds, every value outside its domain, missing
+    append-only triggers, edited upload payloads and a chain shorter than its
+    anchors; empty when all is well. A value that cannot even be read is one
+    finding among the others: the report is always complete. With ``anchor``
+    (a head hash printed on a paper volume) the chain up to that entry must
+    still be the one that was printed."""
     findings: list[Finding] = []
+    latest = _verify_chain(connection, findings)
+    for table in audited_tables():
+        _verify_rows(connection, table, latest, findings)
+    from . import tamper  # the checks beyond the chain build on this module
+
+    findings += tamper.beyond_the_chain(connection, anchor)
+    return findings
+
+
+def _verify_chain(connection: Connection, findings: list[Finding]) -> dict:
+    """Recompute the chain; return each row's newest logged state."""
+    from .safe_read import Unreadable, rows
+
     prev = GENESIS
-    latest: dict[tuple[str, int], tuple[str, str]] = {}
-    for row in _iter_audit(connection):
+    latest: dict[tuple[str, int], tuple[str, str | None]] = {}
+    for row in rows(connection, AUDIT_TABLE):
+        if isinstance(row, Unreadable):
+            findings.append(Finding("audit_log", row.id, f"审计日志第 {row.id} 条存有无法识别的值（"
+                                    + _bad_values(AUDIT_TABLE.name, row.bad) + "）：日志被改动过"))
+            values = row.values
+            prev = values.get("hash") or prev
+            if values.get("table_name") is not None and values.get("row_id") is not None:
+                latest[(values["table_name"], values["row_id"])] = ("unknown", None)
+            continue
         entry = {k: getattr(row, k) for k in ("at", "actor", "action", "table_name", "row_id", "row_hash", "data", "reason")}
-        if row.prev_hash != prev or entry_hash(row.prev_hash, entry) != row.hash:
+        try:
+            intact = row.prev_hash == prev and entry_hash(row.prev_hash, entry) == row.hash
+        except (TypeError, ValueError):  # a value of a type the log never holds
+            intact = False
+        if not intact:
             findings.append(
                 Finding("audit_log", row.id, f"审计日志第 {row.id} 条与前后记录的哈希链不符：日志被改动或删除过")
             )
             # Resynchronise on the stored hash so one break is reported once.
         prev = row.hash
         latest[(row.table_name, row.row_id)] = (row.action, row.row_hash)
-    for table in audited_tables():
-        label = _label(table.name)
-        seen: set[int] = set()
-        for row in connection.execute(select(table).order_by(table.c.id)):
-            seen.add(row.id)
-            state = latest.get((table.name, row.id))
-            if state is None or state[0] == "delete":
-                findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）不是经本软件写入的"))
-            elif row_hash(table.name, canonical_row(row, table.name)) != state[1]:
-                findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）在本软件之外被修改过"))
-        for (table_name, row_id), (action, _digest) in latest.items():
-            if table_name == table.name and action != "delete" and row_id not in seen:
-                findings.append(Finding(table.name, row_id, f"{label}（编号 {row_id}）在本软件之外被删除"))
-    from .signatures import verify_all  # signatures builds on this module
+    return latest
 
-    findings += verify_all(connection)
-    return findings
+
+def _verify_rows(connection: Connection, table: Table, latest: dict, findings: list[Finding]) -> None:
+    from .safe_read import Unreadable, rows
+
+    label = _label(table.name)
+    seen: set[int] = set()
+    for row in rows(connection, table):
+        seen.add(row.id)
+        state = latest.get((table.name, row.id))
+        if isinstance(row, Unreadable):
+            findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）存有无法识别的值（"
+                                    + _bad_values(table.name, row.bad) + "）：在本软件之外被修改过"))
+        elif state is None or state[0] == "delete":
+            findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）不是经本软件写入的"))
+        elif state[0] == "unknown":
+            continue  # its log entry is unreadable, reported above
+        elif _row_digest(table.name, row) != state[1]:
+            changed = _changed_columns(connection, table.name, row)
+            which = "（" + "、".join(f"「{column_label(table.name, c)}」" for c in changed) + "）" if changed else ""
+            findings.append(Finding(table.name, row.id, f"{label}（编号 {row.id}）在本软件之外被修改过{which}"))
+    for (table_name, row_id), (action, _digest) in latest.items():
+        if table_name == table.name and action not in ("delete", "unknown") and row_id not in seen:
+            findings.append(Finding(table.name, row_id, f"{label}（编号 {row_id}）在本软件之外被删除"))
+
+
+def _changed_columns(connection: Connection, table_name: str, row) -> list[str]:
+    """The columns that differ from the row's newest logged state (read only for
+    a changed row, through the log's (table_name, row_id) index)."""
+    logged = connection.execute(
+        select(AUDIT_TABLE.c.data).where(AUDIT_TABLE.c.table_name == table_name, AUDIT_TABLE.c.row_id == row.id)
+        .order_by(AUDIT_TABLE.c.id.desc()).limit(1)).scalar()
+    try:
+        before = json.loads(logged)
+        now = canonical_row(row, table_name)
+    except (TypeError, ValueError, ArithmeticError):
+        return []
+    return sorted(key for key in set(before) | set(now) if before.get(key) != now.get(key))
+
+
+def _row_digest(table_name: str, row) -> str | None:
+    try:
+        return row_hash(table_name, canonical_row(row, table_name))
+    except (TypeError, ValueError, ArithmeticError):  # e.g. a value of a type no column holds
+        return None
+
+
+def column_label(table_name: str, column: str) -> str:
+    """The ledger's Chinese label of a column where one is declared, else its name."""
+    from app.ledgers import registry
+
+    ledger = registry().get(table_name)
+    for field in (ledger.fields if ledger is not None else ()):
+        if field.name == column:
+            return field.label
+    return _BOOKKEEPING.get(column, column)
+
+
+# The mixins' columns (models/base.py), which no ledger declares as a field.
+_BOOKKEEPING = {"created_at": "录入时间", "created_by": "录入人", "submitted_at": "提交时间", "submitted_by": "提交人"}
+
+
+def _bad_values(table_name: str, bad: dict[str, str]) -> str:
+    return "，".join(f"「{column_label(table_name, column)}」为「{raw}」" for column, raw in bad.items())
 
 
 def _label(table_name: str) -> str:

@@ -243,7 +243,7 @@ def check_fonts() -> bool:
     return False
 
 
-def open_or_explain(db: str | None, backups: list, *, dialog: bool = True):
+def open_or_explain(db: str | None, backups: list, *, dialog: bool = True, warnings: list | None = None):
     """The engine and sessions, or None after a dialog saying why the database
     cannot be opened and what to do (a missing, corrupt, read-only, locked,
     unreachable or newer database). Without ``dialog`` (the smoke check, which
@@ -253,7 +253,8 @@ def open_or_explain(db: str | None, backups: list, *, dialog: bool = True):
 
     url, is_default = chosen_database(db)
     try:
-        engine, sessions = open_database(url, on_backup=backups.append, create=is_default)
+        engine, sessions = open_database(url, on_backup=backups.append, create=is_default,
+                                         on_tamper=(warnings if warnings is not None else []).extend)
         check_writable(engine)
         return engine, sessions
     except Exception as exc:  # noqa: BLE001 — the start's error boundary
@@ -284,7 +285,8 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
             Dialogs.warn(None, tr("No log file"), app_log.problem())
     first = splash(app)  # painted before the database layer and the models load
     backups: list = []
-    opened = open_or_explain(db, backups, dialog=not smoke)
+    warnings: list[str] = []  # what the start's tamper checks found (app/db.py start_checks)
+    opened = open_or_explain(db, backups, dialog=not smoke, warnings=warnings)
     if opened is None:
         first.close()
         return 1
@@ -317,5 +319,7 @@ def run(db: str | None = None, argv: list[str] | None = None, *, smoke: bool = F
         Dialogs.info(window, tr("Database upgraded"),
                      tr("The database was upgraded for this version. The copy made before the upgrade is {path}.",
                         path=str(backup)))
+    if warnings:
+        Dialogs.warn(window, tr("The audit log was tampered with"), "\n".join(warnings))
     offer_demo(ctx, window)
     return app.exec()

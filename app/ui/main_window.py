@@ -142,6 +142,7 @@ class MainWindow(QMainWindow):
             self._excel_menu()
         help_menu = self.menuBar().addMenu(tr("Help"))
         help_menu.setObjectName("helpMenu")
+        help_menu.addAction(tr("Verify data and audit log…"), self.show_verify).setObjectName("verifyAction")
         help_menu.addAction(tr("About"), self.show_about)
         # R6: upload when due; the schedule itself (next_due) lives in the database.
         self._upload_timer = QTimer(self, interval=60_000)
@@ -153,6 +154,12 @@ class MainWindow(QMainWindow):
 
         if ChangePasswordDialog(self.ctx, self).exec():
             Dialogs.info(self, tr("Change my password"), tr("Your password has been changed."))
+
+    def show_verify(self) -> None:
+        from .verify_dialog import VerifyDialog
+
+        self._verify = VerifyDialog(self.ctx, self)
+        self._verify.open()
 
     def show_about(self) -> None:
         from .about import AboutDialog
