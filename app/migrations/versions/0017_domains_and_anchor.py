@@ -1,7 +1,7 @@
 """stored values within their domain (CHECK constraints); audit ids never reused
 
 Revision ID: 0017
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30
 
 Each rule of app/models/domains.py becomes a named CHECK constraint (frozen
@@ -22,7 +22,7 @@ from sqlalchemy import text
 from app import append_only
 
 revision = '0017'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
@@ -31,6 +31,7 @@ BOOLEANS = {
     "person": ("active",), "production_line": ("automated",), "storage_condition_record": ("light_protected",),
     "environment_reading": ("alarm",), "commodity_batch": ("label_checked",), "ccp_reading": ("deviation",),
     "delivery": ("confirmed",), "inspection": ("label_check_passed",),
+    "internal_audit": ("records_complete", "codes_ok", "platform_ok", "drills_done", "staff_trained"),
 }
 ENUMS = {
     ("material_lot", "status"): ("available", "rejected", "closed", "written_off"),
