@@ -40,7 +40,9 @@ class Alert:
 
 
 # "module:function" of every provider; a module adds itself here.
-PROVIDERS: list[str] = []
+PROVIDERS: list[str] = [
+    "app.services.backup:alerts_due",
+]
 
 
 def _providers() -> Iterator[Callable[[Session, dt.date], Iterable[Alert]]]:

@@ -38,7 +38,7 @@ GENESIS = "0" * 64
 # once; logging that churn would serialise every sender on the chain lock and
 # bury the legal trail under delivery noise, and none of it changes what was
 # recorded. The receipts stay in the outbox rows (and in every JSON export).
-UNAUDITED = {"audit_log", "alembic_version", "platform_outbox", "platform_schedule"}
+UNAUDITED = {"audit_log", "alembic_version", "platform_outbox", "platform_schedule", "backup_run"}
 
 
 def canonical_value(value: object) -> object:

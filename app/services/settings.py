@@ -42,6 +42,15 @@ DEFAULTS: dict[str, object] = {
     # The largest file that may be attached to a record (R3.6), in MB: a
     # scanned voucher is a few MB; every PC reads attachments over the network.
     "attachment_max_mb": 20,
+    # R5.3 backups (app/services/backup.py): "" = the folder "backups" in the
+    # data folder; a second folder (USB disk, network share) gets a copy too.
+    "backup_folder": "",
+    "backup_second_folder": "",
+    "backup_interval_hours": 24,
+    "backup_keep_daily": 7,
+    "backup_keep_weekly": 4,
+    "backup_keep_monthly": 12,
+    "backup_alert_days": 2,  # the home page warns when the last good backup is older
 }
 
 LABELS = {
@@ -58,6 +67,13 @@ LABELS = {
     "digital_link_resolver": "GS1 数字链接解析地址",
     "epcis_id_base": "EPCIS 自有标识前缀",
     "attachment_max_mb": "附件大小上限（MB）",
+    "backup_folder": "备份文件夹",
+    "backup_second_folder": "第二备份文件夹",
+    "backup_interval_hours": "自动备份间隔（小时）",
+    "backup_keep_daily": "保留每日备份（份）",
+    "backup_keep_weekly": "保留每周备份（份）",
+    "backup_keep_monthly": "保留每月备份（份）",
+    "backup_alert_days": "备份过期提醒（天）",
 }
 
 PATTERN_TOKENS = ("全宗号", "年度", "保管期限", "类别", "案卷号")
