@@ -27,6 +27,7 @@ import shutil
 import sqlite3
 import subprocess
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -416,11 +417,13 @@ class Restored:
     kept_aside: Path | None
 
 
-def restore(url: str | URL, file: str | Path, sessions=None) -> Restored:
+def restore(url: str | URL, file: str | Path, sessions=None, release: Callable[[], None] | None = None) -> Restored:
     """Replace the database at ``url`` with the verified copy ``file``. The
     current database is copied aside first (its path is returned); a copy
     that fails verification is refused and nothing is changed. Every
-    connection to the database must be closed (the caller disposes its engine)."""
+    connection to the database must be closed: ``release`` (the window
+    disposing its engine) is called once the copy has passed, before anything
+    is replaced."""
     url = make_url(url) if isinstance(url, str) else url
     file = Path(file)
     if sessions is not None:
@@ -430,6 +433,8 @@ def restore(url: str | URL, file: str | Path, sessions=None) -> Restored:
     if problems:
         raise UserError(f"备份「{file}」未通过校验，没有恢复，当前数据库没有任何改动：{problems[0]}")
     _refuse_newer(file, url)
+    if release is not None:
+        release()
     current = sqlite_file(url)
     stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     if current is not None:
