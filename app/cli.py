@@ -130,6 +130,21 @@ def cmd_restore(args) -> int:
     return 0
 
 
+def cmd_import_readings(args) -> int:
+    from app.services import devices
+
+    _, Session = _open(args, "设备数据导入")
+    with Session.begin() as session:
+        result = devices.import_path(session, args.device, args.file)
+    if result.duplicate:
+        print(f"文件「{args.file}」此前已经导入过，没有增加任何读数")
+        return 0
+    print(f"已导入 {result.readings} 条读数：{args.file}")
+    if result.alarms:
+        print(f"其中 {result.alarms} 条超出报警限，已生成报警，需记录纠偏措施（安全管理 → 设备数据超限报警）")
+    return 0
+
+
 def cmd_trace(args) -> int:
     from app.services import trace
 
@@ -434,6 +449,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("restore", cmd_restore, "用一份备份替换当前数据库（先校验备份；当前数据库先另存一份）",
             "恢复前请关闭所有连接这个数据库的程序窗口。见 docs/operations.md")
     p.add_argument("file", metavar="FILE", help="备份文件（.db 或 PostgreSQL 的 .dump）")
+    p = add("import-readings", cmd_import_readings,
+            "导入温湿度记录仪或生产线、仪器导出的 CSV 读数文件（按设备的导入配置读取；同一文件再次导入不增加数据）",
+            "设备和导入配置在窗口的“基础数据 → 监测设备 / 设备数据导入配置”中登记。见 docs/operations.md")
+    p.add_argument("device", metavar="DEVICE", help="设备编号（或名称）")
+    p.add_argument("file", metavar="FILE", help="CSV 文件")
     p = add("trace", cmd_trace, "正向或反向追溯一个批号、商品批次、供应商批号或销售单号")
     p.add_argument("direction", choices=["forward", "backward"], help="forward 正向（到客户），backward 反向（到供应商）")
     p.add_argument("number", metavar="LOT_OR_BATCH_NO", help="批号或单号")

@@ -45,6 +45,7 @@ from .production import (
     ProductBatch,
     SterilisationRecord,
 )
+from .devices import Device, ReadingAlarm, ReadingImport, ReadingProfile
 from .operations import BackupRun
 from .platform import OutboxEntry, UploadSchedule
 from .quality import Inspection, InspectionItem, InspectionStandard, RetainedSample

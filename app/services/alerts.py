@@ -42,6 +42,7 @@ class Alert:
 # "module:function" of every provider; a module adds itself here.
 PROVIDERS: list[str] = [
     "app.services.backup:alerts_due",
+    "app.services.devices:alerts_due",
 ]
 
 

@@ -37,6 +37,8 @@ EXPECTED_KEYS = {
     # R2.9–R2.10
     "environment_reading", "water_monitoring", "equipment_upkeep", "workshop_cleanliness",
     "storage_condition_record", "near_expiry_handling",
+    # R2.9 device files (issue 19)
+    "device", "reading_profile", "reading_import", "reading_alarm",
 }  # fmt: skip
 
 ARCHIVES = {
@@ -94,7 +96,8 @@ def test_every_mapped_ledger_table_has_a_declaration():
     """A table a user enters or reads is never left without its ledger."""
     internal = {"archive_record", "audit_log", "setting", "app_user", "user_role", "signature", "signature_specimen",
                 "platform_outbox", "platform_schedule",  # the upload queue: shown on the upload status panel
-                "archive_seal"}  # 立卷人/检查人 of a sealed archive: shown by the archive browser and the volume
+                "archive_seal",
+                "backup_run"}  # the backup record: shown by 设置 → 备份与恢复  # 立卷人/检查人 of a sealed archive: shown by the archive browser and the volume
     tables = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert tables - internal == set(REGISTRY)
 

@@ -1,4 +1,4 @@
-"""operations (issue 19): the backup record
+"""operations (issue 19): the backup record; devices, their import profiles, imports and alarms (R2.9)
 
 Revision ID: 0015
 Revises: 0011
@@ -30,7 +30,100 @@ def upgrade() -> None:
     with op.batch_alter_table('backup_run', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_backup_run_ok'), ['ok'], unique=False)
         batch_op.create_index(batch_op.f('ix_backup_run_started_at'), ['started_at'], unique=False)
+    op.create_table('reading_profile',
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('encoding', sa.String(length=20), nullable=False),
+    sa.Column('delimiter', sa.String(length=10), nullable=False),
+    sa.Column('decimal_comma', sa.Boolean(), nullable=False),
+    sa.Column('skip_rows', sa.Integer(), nullable=False),
+    sa.Column('time_column', sa.String(length=100), nullable=False),
+    sa.Column('time_format', sa.String(length=40), nullable=True),
+    sa.Column('columns', sa.Text(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reading_profile')),
+    sa.UniqueConstraint('name', name=op.f('uq_reading_profile_name'))
+    )
+    op.create_table('device',
+    sa.Column('code', sa.String(length=40), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('location', sa.String(length=100), nullable=False),
+    sa.Column('warehouse_id', sa.Integer(), nullable=True),
+    sa.Column('equipment_id', sa.Integer(), nullable=True),
+    sa.Column('profile_id', sa.Integer(), nullable=False),
+    sa.Column('limits', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['equipment_id'], ['equipment.id'], name=op.f('fk_device_equipment_id_equipment')),
+    sa.ForeignKeyConstraint(['profile_id'], ['reading_profile.id'], name=op.f('fk_device_profile_id_reading_profile')),
+    sa.ForeignKeyConstraint(['warehouse_id'], ['warehouse.id'], name=op.f('fk_device_warehouse_id_warehouse')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_device')),
+    sa.UniqueConstraint('code', name=op.f('uq_device_code'))
+    )
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_device_equipment_id'), ['equipment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_profile_id'), ['profile_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_device_warehouse_id'), ['warehouse_id'], unique=False)
+
+    op.create_table('reading_alarm',
+    sa.Column('reading_id', sa.Integer(), nullable=False),
+    sa.Column('device_id', sa.Integer(), nullable=False),
+    sa.Column('message', sa.Text(), nullable=False),
+    sa.Column('corrective_action', sa.Text(), nullable=True),
+    sa.Column('corrected_at', sa.DateTime(), nullable=True),
+    sa.Column('corrected_by', sa.String(length=40), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_reading_alarm_device_id_device')),
+    sa.ForeignKeyConstraint(['reading_id'], ['environment_reading.id'], name=op.f('fk_reading_alarm_reading_id_environment_reading')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reading_alarm'))
+    )
+    with op.batch_alter_table('reading_alarm', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reading_alarm_device_id'), ['device_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reading_alarm_reading_id'), ['reading_id'], unique=False)
+
+    op.create_table('reading_import',
+    sa.Column('device_id', sa.Integer(), nullable=False),
+    sa.Column('filename', sa.String(length=200), nullable=False),
+    sa.Column('sha256', sa.String(length=64), nullable=False),
+    sa.Column('attachment_id', sa.Integer(), nullable=False),
+    sa.Column('readings', sa.Integer(), nullable=False),
+    sa.Column('alarms', sa.Integer(), nullable=False),
+    sa.Column('first_at', sa.DateTime(), nullable=True),
+    sa.Column('last_at', sa.DateTime(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('created_by', sa.String(length=40), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['attachment_id'], ['attachment.id'], name=op.f('fk_reading_import_attachment_id_attachment')),
+    sa.ForeignKeyConstraint(['device_id'], ['device.id'], name=op.f('fk_reading_import_device_id_device')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_reading_import')),
+    sa.UniqueConstraint('device_id', 'sha256', name=op.f('uq_reading_import_device_id'))
+    )
+    with op.batch_alter_table('reading_import', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_reading_import_attachment_id'), ['attachment_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_reading_import_device_id'), ['device_id'], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('reading_import', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reading_import_device_id'))
+        batch_op.drop_index(batch_op.f('ix_reading_import_attachment_id'))
+
+    op.drop_table('reading_import')
+    with op.batch_alter_table('reading_alarm', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reading_alarm_reading_id'))
+        batch_op.drop_index(batch_op.f('ix_reading_alarm_device_id'))
+
+    op.drop_table('reading_alarm')
+    with op.batch_alter_table('device', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_device_warehouse_id'))
+        batch_op.drop_index(batch_op.f('ix_device_profile_id'))
+        batch_op.drop_index(batch_op.f('ix_device_equipment_id'))
+
+    op.drop_table('device')
+    op.drop_table('reading_profile')
     op.drop_table('backup_run')
