@@ -54,16 +54,16 @@ def main() -> None:
                                                            limits="温度:0~5℃\n湿度:~75%RH"))
             device_id = device.id
         data = make_file()
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.process_time()
         with sessions.begin() as session:
             result = devices.import_file(session, device_id, "冷库一号.csv", data)
-        took = time.perf_counter() - began
+        took, cpu = time.perf_counter() - began, time.process_time() - cpu
         began = time.perf_counter()
         with sessions.begin() as session:
             again = devices.import_file(session, device_id, "冷库一号.csv", data)
         twice = time.perf_counter() - began
         print(f"{engine.dialect.name}: {result.readings:,} readings ({len(data) / 1e6:.1f} MB GBK file), "
-              f"{result.alarms} alarms: {took:.1f} s (goal < 10 s); "
+              f"{result.alarms} alarms: {took:.1f} s (goal < 10 s; CPU {cpu:.1f} s, the rest waiting on a shared machine); "
               f"the same file again: {twice * 1000:.0f} ms, duplicate={again.duplicate}")
         engine.dispose()
 

@@ -31,7 +31,7 @@ def conclusion(label: str = "检测结论"):
 
 
 register(
-    declare(ReadingImport, "安全管理", [
+    safety(ReadingImport, [
         ref("device_id", "监测设备", "device", "name", True, 14),
         text("filename", "文件名", 20, True),
         text("sha256", "SHA-256", 20, True, help=COMPUTED),
@@ -40,7 +40,7 @@ register(
         count("alarms", "超限报警条数", check=v.not_negative, help=COMPUTED),
         moment("first_at", "最早读数时间", required=False),
         moment("last_at", "最晚读数时间", required=False),
-    ], title="设备数据导入记录", date="first_at"),
+    ], title="设备数据导入记录", date="first_at", signs=()),
     declare(ReadingAlarm, "安全管理", [
         ref("device_id", "监测设备", "device", "name", True, 14),
         ref("reading_id", "超限读数", "environment_reading", "measured_at", True, 16),

@@ -177,6 +177,53 @@ def _record_flush(session: Session, _flush_context) -> None:
         connection.execute(insert(AUDIT_TABLE), entries)
 
 
+def insert_audited(connection: Connection, table: Table, rows: list[dict], actor: str,
+                   reason: str | None = None) -> list[int]:
+    """Insert many rows at once (Core, not one ORM object each) and log each
+    one as the flush listener would, in the same transaction: a device file of
+    100,000 readings is written in seconds and ``verify`` still holds. Returns
+    the new ids in the order of ``rows``."""
+    ids = _insert_many(connection, table, rows)
+    prev = _lock_chain(connection)
+    now = clock.now()
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start: start + 5000]
+        current = _fetch_rows(connection, table, chunk)
+        entries = []
+        for row_id in chunk:
+            data = current[row_id]
+            entry = {"at": now, "actor": actor, "action": "insert", "table_name": table.name, "row_id": row_id,
+                     "row_hash": row_hash(table.name, data), "data": to_json(data), "reason": reason}
+            entry["prev_hash"] = prev
+            entry["hash"] = prev = entry_hash(prev, entry)
+            entries.append(entry)
+        connection.execute(insert(AUDIT_TABLE), entries)
+    return ids
+
+
+def _insert_many(connection: Connection, table: Table, rows: list[dict]) -> list[int]:
+    """The ids of ``rows`` once inserted, in their order. PostgreSQL returns
+    them in order from batched statements; SQLite would insert one row per
+    statement to promise that order, so there the rows go in by one
+    executemany and their ids are read back: this transaction holds the
+    database's only write lock, so they are the ids above the largest before."""
+    from sqlalchemy import func
+
+    if connection.dialect.name != "sqlite":
+        ids: list[int] = []
+        for start in range(0, len(rows), 5000):
+            result = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                        rows[start: start + 5000])
+            ids += [row.id for row in result]
+        return ids
+    before = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
+    connection.execute(insert(table), rows)
+    ids = list(connection.execute(select(table.c.id).where(table.c.id > before).order_by(table.c.id)).scalars())
+    if len(ids) != len(rows):
+        raise RuntimeError(f"{table.name}: {len(rows)} rows inserted, {len(ids)} found")
+    return ids
+
+
 UPGRADE_ACTOR = "数据库升级"
 
 

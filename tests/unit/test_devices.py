@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from app.cli import main
 from app.errors import UserError, ValidationError
-from app.models import Attachment, EnvironmentReading, ReadingAlarm, ReadingImport
+from app.models import Archive, ArchiveRecord, Attachment, EnvironmentReading, ReadingAlarm, ReadingImport
 from app.services import alerts, audit, common, devices
 
 from .builders import TODAY, plant
@@ -60,6 +60,12 @@ def test_gbk_csv_with_decimal_comma_imports_raises_alarms_and_a_second_import_ad
     found = [a for a in alerts.collect(session, TODAY) if a.kind == "reading_alarm"]
     assert len(found) == 3 and all(a.model == "ReadingAlarm" for a in found)
     assert any("温度 6.2℃，高于上限 4℃" in a.title for a in found)
+
+    # The month's safety archive files the import (its record and kept file), not 10 rows.
+    held = session.execute(select(ArchiveRecord.table_name, func.count()).join(Archive)
+                           .where(Archive.kind == "safety", Archive.period == "2026-11")
+                           .group_by(ArchiveRecord.table_name)).all()
+    assert dict(held).get("reading_import") == 1 and "environment_reading" not in dict(held)
 
     again = devices.import_file(session, device.id, "改了名字.csv", GBK_CSV)
     assert again.duplicate and again.import_id == result.import_id

@@ -51,7 +51,7 @@ ARCHIVES = {
     "warning": {"recall", "recall_progress", "destruction"},
     "safety": {
         "environment_reading", "water_monitoring", "equipment_upkeep", "workshop_cleanliness",
-        "storage_condition_record", "near_expiry_handling",
+        "storage_condition_record", "near_expiry_handling", "reading_import",
     },
 }  # fmt: skip
 
