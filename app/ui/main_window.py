@@ -85,6 +85,7 @@ def pages() -> list[Page]:
         Page("trace", "追溯", tr("Trace"), _special("trace_view", "TraceView")),
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
         Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
+        Page("settings", "基础数据", tr("Settings"), _special("settings_page", "SettingsPage"), needs="configure"),
     ]
     # Ledgers whose page is more than a table: the supplier list admits, suspends and resumes.
     dedicated = {"supplier": _special("supplier_page", "SupplierPage")}
