@@ -1,4 +1,10 @@
-"""operations (issue 19): the backup record; devices, their import profiles, imports and alarms (R2.9)
+"""operations (issue 19): the backup record; devices, their import profiles, imports and alarms (R2.9);
+the version counter of every recorded row (several PCs on PostgreSQL)
+
+``row_version`` is added with the value 1 to every row kept so far. It is not
+content: the audit hash leaves it out (audit.NOT_CONTENT), so old rows still
+match their audit entries and signatures. Added in place (ALTER TABLE ADD
+COLUMN with a constant default), not by copying tables.
 
 Revision ID: 0015
 Revises: 0011
@@ -12,6 +18,57 @@ revision = '0015'
 down_revision = '0011'
 branch_labels = None
 depends_on = None
+
+
+VERSIONED = (
+    'additive_use',
+    'amendment',
+    'archive',
+    'attachment',
+    'ccp_reading',
+    'cleaning_record',
+    'commodity_batch',
+    'customer',
+    'delivery',
+    'destruction',
+    'device',
+    'duty_record',
+    'enterprise',
+    'environment_reading',
+    'equipment',
+    'equipment_upkeep',
+    'feeding',
+    'finished_goods_movement',
+    'incoming_inspection',
+    'inspection',
+    'inspection_standard',
+    'intermediate_storage',
+    'material',
+    'material_lot',
+    'near_expiry_handling',
+    'packaging_record',
+    'person',
+    'platform_check',
+    'process_record',
+    'product',
+    'product_batch',
+    'reading_alarm',
+    'reading_import',
+    'reading_profile',
+    'recall',
+    'recall_progress',
+    'retained_sample',
+    'sterilisation_record',
+    'stock_movement',
+    'storage_condition_record',
+    'supplier',
+    'supplier_document',
+    'supplier_evaluation',
+    'supplier_status_change',
+    'training_record',
+    'water_monitoring',
+    'workshop_cleanliness',
+)
 
 
 def upgrade() -> None:
@@ -106,9 +163,14 @@ def upgrade() -> None:
     with op.batch_alter_table('reading_import', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_reading_import_attachment_id'), ['attachment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reading_import_device_id'), ['device_id'], unique=False)
+    for table in VERSIONED:
+        op.add_column(table, sa.Column('row_version', sa.Integer(), server_default='1', nullable=False))
 
 
 def downgrade() -> None:
+    for table in VERSIONED:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_column('row_version')
     with op.batch_alter_table('reading_import', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reading_import_device_id'))
         batch_op.drop_index(batch_op.f('ix_reading_import_attachment_id'))
