@@ -208,19 +208,23 @@ def insert_audited(connection: Connection, table: Table, rows: list[dict], actor
 
 
 def _insert_many(connection: Connection, table: Table, rows: list[dict]) -> list[int]:
-    """The ids of ``rows`` once inserted, in their order. PostgreSQL returns
-    them in order from batched statements; SQLite would insert one row per
-    statement to promise that order, so there the rows go in by one
-    executemany and their ids are read back: this transaction holds the
-    database's only write lock, so they are the ids above the largest before."""
+    """The ids of ``rows`` once inserted, in their order. (RETURNING in
+    parameter order costs SQLite one statement per row and PostgreSQL a
+    sentinel per batch.) SQLite: the rows go in by one executemany and their
+    ids are read back: the ids above the largest one this transaction saw.
+    No other writer can come between: SQLite has one writer at a time, and a
+    transaction whose snapshot another has since changed cannot write at all
+    (WAL), so the insert would fail instead."""
     from sqlalchemy import func
 
-    if connection.dialect.name != "sqlite":
-        ids: list[int] = []
-        for start in range(0, len(rows), 5000):
-            result = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
-                                        rows[start: start + 5000])
-            ids += [row.id for row in result]
+    if connection.dialect.name == "postgresql":
+        # The ids are drawn from the table's sequence first (other PCs may
+        # insert meanwhile: the sequence never hands one out twice), then the
+        # rows go in with them, without RETURNING.
+        ids = list(connection.execute(
+            text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :n)"),
+            {"table": table.name, "n": len(rows)}).scalars())
+        connection.execute(insert(table), [dict(row, id=row_id) for row, row_id in zip(rows, ids)])
         return ids
     before = connection.execute(select(func.coalesce(func.max(table.c.id), 0))).scalar()
     connection.execute(insert(table), rows)
