@@ -114,6 +114,51 @@ def cmd_verify(args) -> int:
     return 1
 
 
+def cmd_backup(args) -> int:
+    from app.services import backup
+
+    engine, Session = _open(args, "备份")
+    outcome = backup.run(engine, Session, to=args.to)
+    if not outcome.ok:
+        print(f"备份失败：{outcome.message}", file=sys.stderr)
+        return 1
+    print(f"备份完成并已校验：{outcome.path}")
+    if outcome.second_path:
+        print(f"第二备份文件夹中的副本：{outcome.second_path}")
+    if outcome.removed:
+        print(f"按保留规则删除了 {len(outcome.removed)} 份较旧的备份")
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from app.paths import chosen_database
+    from app.services import backup
+
+    url, _ = chosen_database(args.db)
+    args.database_url = url
+    result = backup.restore(url, args.file)
+    print(f"已从「{result.source}」恢复数据库")
+    if result.kept_aside:
+        print(f"恢复前的数据库已另存为：{result.kept_aside}")
+    _open(args)  # a copy made by an older version is upgraded now, with a copy of its own
+    return 0
+
+
+def cmd_import_readings(args) -> int:
+    from app.services import devices
+
+    _, Session = _open(args, "设备数据导入")
+    with Session.begin() as session:
+        result = devices.import_path(session, args.device, args.file)
+    if result.duplicate:
+        print(f"文件「{args.file}」此前已经导入过，没有增加任何读数")
+        return 0
+    print(f"已导入 {result.readings} 条读数：{args.file}")
+    if result.alarms:
+        print(f"其中 {result.alarms} 条超出报警限，已生成报警，需记录纠偏措施（安全管理 → 设备数据超限报警）")
+    return 0
+
+
 def cmd_trace(args) -> int:
     from app.services import trace
 
@@ -464,6 +509,18 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("verify", cmd_verify, "校验审计日志与数据是否一致（发现软件之外的修改）")
     p.add_argument("--anchor", metavar="HASH",
                    help="纸质案卷卷内备考表上印的审计日志链头哈希（至少 16 位，可带空格）：证明到该条为止的日志未被改写")
+    p = add("backup", cmd_backup, "备份数据库并校验备份（完整性检查与审计链复核）；任何一步失败时退出码非零",
+            "默认写入设置中的备份文件夹（未设置时为数据目录下的 backups），并复制到第二备份文件夹；\n"
+            "按保留规则（每日、每周、每月各若干份）删除较旧的已校验备份。见 docs/operations.md")
+    p.add_argument("--to", metavar="DIR", help="本次写入的文件夹（不复制到第二备份文件夹）")
+    p = add("restore", cmd_restore, "用一份备份替换当前数据库（先校验备份；当前数据库先另存一份）",
+            "恢复前请关闭所有连接这个数据库的程序窗口。见 docs/operations.md")
+    p.add_argument("file", metavar="FILE", help="备份文件（.db 或 PostgreSQL 的 .dump）")
+    p = add("import-readings", cmd_import_readings,
+            "导入温湿度记录仪或生产线、仪器导出的 CSV 读数文件（按设备的导入配置读取；同一文件再次导入不增加数据）",
+            "设备和导入配置在窗口的“基础数据 → 监测设备 / 设备数据导入配置”中登记。见 docs/operations.md")
+    p.add_argument("device", metavar="DEVICE", help="设备编号（或名称）")
+    p.add_argument("file", metavar="FILE", help="CSV 文件")
     p = add("trace", cmd_trace, "正向或反向追溯一个批号、商品批次、供应商批号或销售单号")
     p.add_argument("direction", choices=["forward", "backward"], help="forward 正向（到客户），backward 反向（到供应商）")
     p.add_argument("number", metavar="LOT_OR_BATCH_NO", help="批号或单号")

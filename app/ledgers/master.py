@@ -3,14 +3,15 @@ products with formulas, process and CCPs, people, plant and customers."""
 
 from __future__ import annotations
 
-from app.ledgers.base import register
+from app.ledgers.base import Field, register
 from app.models import (
-    CriticalControlPoint, Customer, DutyRecord, Enterprise, Equipment, FormulaItem, InspectionStandard, Material,
+    CriticalControlPoint, Customer, Device, DutyRecord, Enterprise, ReadingProfile, Equipment, FormulaItem, InspectionStandard, Material,
     Person, PlatformCheck, ProcessStep, Product, ProductionLine, ProductSpec, Supplier, SupplierDocument,
     SupplierDocumentMaterial, SupplierEvaluation, SupplierMaterial, SupplierStatusChange, TrainingRecord, Warehouse,
 )
 
 from . import choices as c
+from . import device_formats as d
 from . import fields as F
 from . import validators as v
 from .fields import (
@@ -18,6 +19,7 @@ from .fields import (
 )
 
 GROUP = "基础数据"
+
 
 
 def master(model: type, fields: list, **options):
@@ -214,6 +216,28 @@ register(
         line("所属生产线"),
         text("monitoring_device", "监控设备", 16),
     ], title="设备台账", number="code"),
+    master(ReadingProfile, [
+        text("name", "配置名称", 16, True),
+        pick("encoding", "文件编码", d.ENCODINGS),
+        pick("delimiter", "分隔符", d.DELIMITERS),
+        flag("decimal_comma", "小数点是逗号", help="如 3,5 表示 3.5（部分进口记录仪）"),
+        count("skip_rows", "表头前的行数", required=False, check=v.not_negative, help="表头上方的说明行，如设备名、序列号"),
+        text("time_column", "时间列名", 14, True),
+        text("time_format", "时间格式", 14, validators=(d.check_time_format,),
+             help="如 %Y/%m/%d %H:%M:%S；不填则识别常见格式"),
+        Field("columns", "读数列", "longtext", True, 30, validators=(d.check_columns,),
+              help="每行一列：列名=参数:单位，如 温度(°C)=温度:℃"),
+    ], number="name"),
+    master(Device, [
+        *coded("监测设备"),
+        pick("kind", "设备类型", d.DEVICE_KINDS),
+        text("location", "监测位置", 16, True),
+        F.warehouse(),
+        ref("equipment_id", "所属设备", "equipment", "name", False, 16),
+        ref("profile_id", "导入配置", "reading_profile", "name", True, 16),
+        Field("limits", "报警限", "longtext", False, 24, validators=(d.check_limits,),
+              help="每行一个参数：参数:下限~上限单位，如 温度:0~4℃、湿度:~75%RH"),
+    ], number="code"),
     master(
         Customer,
         F.party("购货者名称", phone_required=True),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from app.ledgers.base import register
 from app.models import (
-    EnvironmentReading, EquipmentUpkeep, NearExpiryHandling, StorageConditionRecord, WaterMonitoring,
+    EnvironmentReading, EquipmentUpkeep, ReadingAlarm, ReadingImport, NearExpiryHandling, StorageConditionRecord, WaterMonitoring,
     WorkshopCleanliness,
 )
 
@@ -13,7 +13,7 @@ from . import choices as c
 from . import fields as F
 from . import validators as v
 from .fields import (
-    COMPUTED, attachment, day, declare, flag, material_lot, moment, note, person, pick, qty, ref, text,
+    COMPUTED, attachment, count, day, declare, flag, material_lot, moment, note, person, pick, qty, ref, text,
 )
 
 
@@ -31,6 +31,24 @@ def conclusion(label: str = "检测结论"):
 
 
 register(
+    safety(ReadingImport, [
+        ref("device_id", "监测设备", "device", "name", True, 14),
+        text("filename", "文件名", 20, True),
+        text("sha256", "SHA-256", 20, True, help=COMPUTED),
+        ref("attachment_id", "原始数据文件", "attachment", "filename", True, 20),
+        count("readings", "读数条数", check=v.not_negative, help=COMPUTED),
+        count("alarms", "超限报警条数", check=v.not_negative, help=COMPUTED),
+        moment("first_at", "最早读数时间", required=False),
+        moment("last_at", "最晚读数时间", required=False),
+    ], title="设备数据导入记录", date="first_at", signs=()),
+    declare(ReadingAlarm, "安全管理", [
+        ref("device_id", "监测设备", "device", "name", True, 14),
+        ref("reading_id", "超限读数", "environment_reading", "measured_at", True, 16),
+        note("message", "超限情况", True),
+        note("corrective_action", "纠偏措施"),
+        moment("corrected_at", "纠偏时间", required=False),
+        text("corrected_by", "纠偏人", 10),
+    ], title="设备数据超限报警", date="corrected_at"),
     safety(EnvironmentReading, [
         text("location", "监测位置", 16, True),
         F.warehouse(),

@@ -46,6 +46,8 @@ from .production import (
     ProductBatch,
     SterilisationRecord,
 )
+from .devices import Device, ReadingAlarm, ReadingImport, ReadingProfile
+from .operations import BackupRun
 from .platform import OutboxEntry, UploadSchedule
 from .recall import RecallCustomer, RecallScope
 from .quality import Inspection, InspectionItem, InspectionStandard, RetainedSample

@@ -80,7 +80,18 @@ class Submittable:
 
 
 class Recorded:
-    """Who entered a row and when."""
+    """Who entered a row and when, and the row's version (issue 19 §4).
+
+    ``row_version`` is SQLAlchemy's version counter: every UPDATE names the
+    version it read, so a save over a change another PC committed since
+    updates nothing and fails (``StaleDataError``) instead of overwriting it.
+    It is a concurrency token, not content: the audit hash leaves it out
+    (``audit.NOT_CONTENT``)."""
 
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=clock.now)
     created_by: Mapped[str] = mapped_column(String(40), default="system")
+    row_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+    @declared_attr.directive
+    def __mapper_args__(cls):
+        return {"version_id_col": cls.__table__.c.row_version}

@@ -42,6 +42,8 @@ class Alert:
 # "module:function" of every provider; a module adds itself here.
 PROVIDERS: list[str] = [
     "app.services.recall:alerts",  # recall deadlines, overdue corrective actions
+    "app.services.backup:alerts_due",
+    "app.services.devices:alerts_due",
 ]
 
 

@@ -37,6 +37,7 @@ from app.models import (
     Enterprise,
     Person,
     ProductBatch,
+    ReadingImport,
 )
 
 from . import settings
@@ -507,6 +508,7 @@ SAFETY_LEDGERS = (
     "internal_audit",
     "incident",
     "corrective_action",
+    "reading_import",
 )
 
 
@@ -523,7 +525,13 @@ def file_safety_month(session: Session, year: int, month: int) -> Archive:
         declaration = ledger(key)
         model, column = declaration.model, getattr(declaration.model, declaration.date_field)
         upper = last + dt.timedelta(days=1)
-        rows = list(session.scalars(select(model).where(column >= first, column < upper).order_by(column, model.id)))
+        query = select(model).where(column >= first, column < upper)
+        if key == "environment_reading":
+            # A device file's readings are filed as their import (the kept
+            # file and its record), not one by one: a logger writes 40,000 a month.
+            query = query.where(model.source_file_id.is_(None)
+                                | model.source_file_id.not_in(select(ReadingImport.attachment_id)))
+        rows = list(session.scalars(query.order_by(column, model.id)))
         if rows:
             materials.append(Material(key, rows, f"{declaration.title}（{period}）"))
     materials += _water_inspections(session, first, last + dt.timedelta(days=1))

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 from sqlalchemy.orm import Session
 
 from app.errors import FieldError, UserError, ValidationError
@@ -212,16 +213,23 @@ SAVERS: dict[str, Callable] = {
 
 
 def amend(
-    session: Session, ledger_key: str, record_id: int, changes: Mapping[str, object], reason: str | None = None
+    session: Session, ledger_key: str, record_id: int, changes: Mapping[str, object], reason: str | None = None,
+    expected_version: int | None = None,
 ) -> int:
     """Change an existing row. A submitted (locked) one, or one filed in a
     sealed archive, is amended, keeping the old values, who, when and why; an
     unlocked one is updated in place (the audit log keeps the old row and,
-    when given, the reason)."""
+    when given, the reason).
+
+    ``expected_version``: the ``row_version`` the user's form was filled
+    from. When someone has saved the record since, nothing is written and an
+    ``EditConflict`` names who and when, with their values beside these."""
     declaration = ledger(ledger_key)
     row = session.get(declaration.model, record_id)
     if row is None:
         raise UserError(tr("This record no longer exists."))
+    if expected_version is not None and getattr(row, "row_version", expected_version) != expected_version:
+        raise conflict(session, declaration, row, changes)
     if ledger_key in AMENDED_BY:
         users.require(session, AMENDED_BY[ledger_key])
     fixed = set(fixed_fields(ledger_key)) & set(changes)
@@ -232,12 +240,49 @@ def amend(
         raise UserError(refusal(ledger_key))
     given = {name: value for name, value in changes.items() if value is not None and value != ""}
     check_unique(session, declaration, given, exclude_id=record_id)
-    with _conflicts_as_user_errors(session):
-        if locked:
-            common.amend(session, row, changes, reason or "")
-        else:
-            _update(session, declaration, row, changes, reason)
+    try:
+        with _conflicts_as_user_errors(session):
+            if locked:
+                common.amend(session, row, changes, reason or "")
+            else:
+                _update(session, declaration, row, changes, reason)
+    except StaleDataError as error:
+        # Another PC committed between the check above and this write: the
+        # version in the UPDATE's WHERE matched nothing, so nothing was written.
+        raise EditConflict(tr("{title} was changed on another computer at this very moment; your change was not "
+                              "saved. Open the record again to see theirs, then make yours.",
+                              title=_title(ledger_key))) from error
     return record_id
+
+
+class EditConflict(UserError):
+    """A save over a change someone else committed after the form was filled."""
+
+
+def conflict(session: Session, declaration: Ledger, row, changes: Mapping[str, object]) -> EditConflict:
+    """Who changed the record last and when (its newest audit entry), and
+    for each field the user changed: the value now stored beside theirs."""
+    from app.models import AuditEntry
+
+    last = session.execute(
+        select(AuditEntry.actor, AuditEntry.at)
+        .where(AuditEntry.table_name == declaration.model.__table__.name, AuditEntry.row_id == row.id)
+        .order_by(AuditEntry.id.desc()).limit(1)).first()
+    who, when = (last.actor, last.at.strftime("%Y-%m-%d %H:%M:%S")) if last else (tr("another user"), "?")
+    lines = []
+    for name, yours in changes.items():
+        if name not in declaration.field_names:
+            continue
+        spec = declaration.field(name)
+        try:
+            shown = spec.display(spec.convert(yours))
+        except ValueError:
+            shown = str(yours)
+        lines.append(tr("“{label}”: {who} saved {theirs}; yours is {yours}", label=spec.label, who=who,
+                        theirs=spec.display(getattr(row, name)) or "—", yours=shown or "—"))
+    return EditConflict(tr("{who} changed this record ({title}) at {when}, after you opened it. To overwrite "
+                           "nothing, your change was not saved:", who=who, title=declaration.title, when=when)
+                        + "\n" + "\n".join(lines) + "\n" + tr("Open the record again, compare, then make your change."))
 
 
 # The rules a service checks on a new row, checked again when it is changed.

@@ -43,6 +43,7 @@ class Snapshot:
     submitted_by: str | None = None
     amendments: list[AmendmentLine] = field(default_factory=list)
     sealed_in: str | None = None  # 档号 of the sealed archive that holds it: locked too
+    version: int | None = None  # row_version read: a save names it (entry.amend, several PCs)
 
 
 def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
@@ -68,6 +69,7 @@ def read_record(session, declaration: Ledger, record_id: int) -> Snapshot:
         submitted_at=getattr(row, "submitted_at", None),
         submitted_by=getattr(row, "submitted_by", None),
         amendments=[AmendmentLine(*line) for line in lines],
+        version=getattr(row, "row_version", None),
     )
 
 

@@ -71,7 +71,7 @@ ENTER_SCOPE: dict[str, frozenset[str] | None] = {
     "quality_manager": None,
     "inspector": frozenset({"检验", "进货查验"}),
     "technician": frozenset({"生产", "检验", "process_step", "ccp", "formula_item", "inspection_standard"}),
-    "safety_manager": frozenset({"安全管理", "equipment", "training_record", "duty_record"}),
+    "safety_manager": frozenset({"安全管理", "equipment", "training_record", "duty_record", "device", "reading_profile"}),
     "warehouse_keeper": frozenset({"进货查验", "仓储", "出厂与销售"}),
     "operator": frozenset({"生产"}),
     "purchaser": SUPPLIER_LEDGERS | {"material", "进货查验"},

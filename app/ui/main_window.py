@@ -28,6 +28,9 @@ from .dialogs import Dialogs
 
 log = logging.getLogger("ui")
 
+BACKUP_TICK_MS = 10 * 60_000  # how often the window asks whether a backup is due
+FIRST_BACKUP_TICK_MS = 60_000  # a PC started only briefly each day still backs up
+
 # Navigation groups in the order the factory works (issue 3 §2).
 GROUPS = (
     ("基础数据", lazy("Master data")),
@@ -83,6 +86,7 @@ def pages() -> list[Page]:
         Page("recall_desk", "召回与销毁", tr("Recall desk"), _special("recall_screen", "RecallDesk")),
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
         Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
+        Page("settings", "基础数据", tr("Settings"), _special("settings_page", "SettingsPage"), needs="configure"),
     ]
     # Ledgers whose page is more than a table: the supplier list admits, suspends and resumes.
     dedicated = {"supplier": _special("supplier_page", "SupplierPage")}
@@ -136,6 +140,8 @@ class MainWindow(QMainWindow):
         if self.ctx.may("configure"):
             settings_menu.addAction(tr("Platform upload…"), self._platform_settings)
             settings_menu.addAction(tr("Trace codes and batch pages…"), self._codes_settings)
+        if self.ctx.acting is not None:
+            settings_menu.addAction(tr("Backup and restore…"), self._backup_dialog).setObjectName("backupAction")
         if self.ctx.user_id is not None:
             settings_menu.addAction(tr("Change my password…"), self._change_password)
         if self.ctx.may("export"):
@@ -148,6 +154,31 @@ class MainWindow(QMainWindow):
         self._upload_timer = QTimer(self, interval=60_000)
         self._upload_timer.timeout.connect(self._upload_tick)
         self._upload_timer.start()
+        # R5.3: back up when due; the last good backup's time lives in the database.
+        self._backup_timer = QTimer(self, interval=BACKUP_TICK_MS)
+        self._backup_timer.timeout.connect(self._backup_tick)
+        self._backup_timer.start()
+        QTimer.singleShot(FIRST_BACKUP_TICK_MS, self._backup_tick)
+
+    def _backup_tick(self) -> None:
+        from app.services import backup
+
+        if self.ctx.acting is None or self.ctx.runner.busy:
+            return  # nobody to record it under, or a job (perhaps a restore) is running
+        engine, sessions = self.ctx.engine, self.ctx.sessions
+
+        def done(outcome) -> None:
+            if outcome is not None and not outcome.ok:
+                self.statusBar().showMessage(tr("The backup failed: {why}", why=outcome.message))
+
+        self.ctx.runner.run(lambda _progress: backup.run_if_due(engine, sessions), done,
+                            lambda error: log.warning("scheduled backup failed: %s", error))
+
+    def _backup_dialog(self) -> None:
+        from .backup_dialog import BackupDialog
+
+        self._backup = BackupDialog(self.ctx, self)
+        self._backup.open()
 
     def _change_password(self) -> None:
         from .login import ChangePasswordDialog

@@ -485,8 +485,9 @@ class RecordDialog(QDialog):
             if not reason.strip():
                 show_error(self, UserError(tr("An amendment needs a reason; nothing was saved.")))
                 return
-        record_id = self.record_id
-        self._run(self.ctx.write(lambda session: entry.amend(session, key, record_id, changes, reason)), self._changed)
+        record_id, version = self.record_id, self.snapshot.version
+        self._run(self.ctx.write(lambda session: entry.amend(session, key, record_id, changes, reason, version)),
+                  self._changed)
 
     def _run(self, task, on_success) -> None:
         self._saving = True

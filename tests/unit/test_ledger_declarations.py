@@ -39,6 +39,8 @@ EXPECTED_KEYS = {
     "storage_condition_record", "near_expiry_handling",
     # Issue 13: a recall's frozen scope and customers; R7.4 the internal audit
     "recall_scope", "recall_customer", "internal_audit", "incident", "corrective_action",
+    # R2.9 device files (issue 19)
+    "device", "reading_profile", "reading_import", "reading_alarm",
 }  # fmt: skip
 
 ARCHIVES = {
@@ -52,6 +54,7 @@ ARCHIVES = {
     "safety": {
         "environment_reading", "water_monitoring", "equipment_upkeep", "workshop_cleanliness",
         "storage_condition_record", "near_expiry_handling", "internal_audit", "incident", "corrective_action",
+        "reading_import",
     },
 }  # fmt: skip
 
@@ -96,7 +99,8 @@ def test_every_mapped_ledger_table_has_a_declaration():
     """A table a user enters or reads is never left without its ledger."""
     internal = {"archive_record", "audit_log", "setting", "app_user", "user_role", "signature", "signature_specimen",
                 "platform_outbox", "platform_schedule",  # the upload queue: shown on the upload status panel
-                "archive_seal"}  # 立卷人/检查人 of a sealed archive: shown by the archive browser and the volume
+                "archive_seal",
+                "backup_run"}  # the backup record: shown by 设置 → 备份与恢复  # 立卷人/检查人 of a sealed archive: shown by the archive browser and the volume
     tables = {mapper.class_.__tablename__ for mapper in Base.registry.mappers}
     assert tables - internal == set(REGISTRY)
 
