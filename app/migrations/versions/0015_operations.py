@@ -7,7 +7,7 @@ match their audit entries and signatures. Added in place (ALTER TABLE ADD
 COLUMN with a constant default), not by copying tables.
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0012
 Create Date: 2026-11-30
 """
 from alembic import op
@@ -15,12 +15,18 @@ import sqlalchemy as sa
 
 
 revision = '0015'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
 
 VERSIONED = (
+    # Issue 13's tables (0012), recorded like the rest.
+    'corrective_action',
+    'incident',
+    'internal_audit',
+    'recall_customer',
+    'recall_scope',
     'additive_use',
     'amendment',
     'archive',

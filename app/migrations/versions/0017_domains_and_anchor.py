@@ -1,7 +1,7 @@
 """stored values within their domain (CHECK constraints); audit ids never reused
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-11-30
 
 Each rule of app/models/domains.py becomes a named CHECK constraint (frozen
@@ -22,7 +22,7 @@ from sqlalchemy import text
 from app import append_only
 
 revision = '0017'
-down_revision = '0012'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
@@ -32,6 +32,7 @@ BOOLEANS = {
     "environment_reading": ("alarm",), "commodity_batch": ("label_checked",), "ccp_reading": ("deviation",),
     "delivery": ("confirmed",), "inspection": ("label_check_passed",),
     "internal_audit": ("records_complete", "codes_ok", "platform_ok", "drills_done", "staff_trained"),
+    "backup_run": ("ok",), "reading_profile": ("decimal_comma",),
 }
 ENUMS = {
     ("material_lot", "status"): ("available", "rejected", "closed", "written_off"),
