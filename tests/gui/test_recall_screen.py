@@ -126,6 +126,7 @@ def test_recall_from_trace_to_printed_warning_archive(qtbot, ctx, demo_db, tmp_p
     desk.units.setText("1")
     done(qtbot, desk, desk.destroy)
     assert "厂区无害化处理间" in desk.destruction_list.text()
+    assert desk.photos.record_id is not None  # its photos are attached right here
     assert "不能重复销毁" in act(qtbot, desk, desk.destroy)
 
     # Close: what is unaccounted needs a reason; the quality manager signs.
