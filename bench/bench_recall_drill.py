@@ -9,7 +9,7 @@ customer — the worst case) and the batch of a deep sale (a typical recall).
 Each drill runs in a transaction that is rolled back, so the internal audit
 log does not grow with the repeats.
 
-    python3 bench/bench_recall_drill.py [--years 10] [--postgresql] [--repeat 3]
+    python3 bench/bench_recall_drill.py [--years 10] [--postgresql] [--repeat 3] [--only deep|salt]
 """
 
 from __future__ import annotations
@@ -76,12 +76,14 @@ def main() -> None:
     parser.add_argument("--postgresql", action="store_true")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--db", help="a factory already made (URL), instead of the cached one")
+    parser.add_argument("--only", choices=["deep", "salt"], help="one start only (the salt lot's report is long)")
     args = parser.parse_args()
     url = args.db or factory_url(args.years, args.postgresql)
     begin = starts(url)
     engine = make_engine(url)
     print(f"{url}: load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; medians of {args.repeat} runs")
-    for label, number in (("a deep sale's batch", begin["deep_batch"]), ("the salt lot", begin["salt_lot"])):
+    chosen = [("deep", "a deep sale's batch", begin["deep_batch"]), ("salt", "the salt lot", begin["salt_lot"])]
+    for _key, label, number in (c for c in chosen if args.only in (None, c[0])):
         with tempfile.TemporaryDirectory() as folder:
             m = _drill(engine, number, args.repeat, Path(folder))
         d = m["drill"]

@@ -27,6 +27,9 @@ from .trace_sheet import COLUMNS as EVENT_COLUMNS
 from .trace_sheet import trace_rows
 
 RED = colors.HexColor("#b00000")
+# The PDF lists this many sale lines; the sheet has them all (a recall of the
+# salt lot has 33,000: 800 pages that no one reads on paper, 60 s to lay out).
+SALE_LINES = 300
 
 
 def fmt(value) -> str:
@@ -149,9 +152,12 @@ def write_pdf(session: Session, drill: Drill, path: str | os.PathLike) -> None:
     story.append(Spacer(1, 2 * mm))
     story.append(para("物料平衡异常：\n" + "\n".join(flags) if flags else "物料平衡：未发现异常", st.body))
     story += [Spacer(1, 3 * mm), para("四、销售记录", st.cover)]
+    shown = r.deliveries[:SALE_LINES]
     story.append(_table(st, ["销售单号", "商品批号", "客户", "数量（件）", "销售日期", "已确认交付"], [
         [d["delivery_no"], d["lot_code"], d["customer"], d["units"], d["sale_date"], "是" if d["confirmed"] else "否"]
-        for d in r.deliveries] or [["—"] * 6], [30, 32, 45, 15, 20, 15]))
+        for d in shown] or [["—"] * 6], [30, 32, 45, 15, 20, 15]))
+    if len(r.deliveries) > len(shown):
+        story.append(para(f"另有销售记录 {len(r.deliveries) - len(shown)} 条，完整清单见 drill.xlsx（追溯事件表）", st.body))
     story += [Spacer(1, 6 * mm), para("演练负责人：＿＿＿＿＿＿　　质量负责人：＿＿＿＿＿＿　　日期：＿＿＿＿＿＿", st.body)]
     doc = SimpleDocTemplate(str(path), pagesize=(PAGE_W, PAGE_H), leftMargin=LEFT, rightMargin=RIGHT,
                             topMargin=15 * mm, bottomMargin=15 * mm, title=f"召回演练报告 {drill.audit_no}")

@@ -28,9 +28,8 @@ from app.models import (
 
 from . import archives, distribution, settings, signatures, trace, users
 from .alerts import ALERT, DUE, OVERDUE, TODO, Alert
-from .common import actor, create, fail, next_number, now, submit, today
+from .common import actor, create, fail, next_number, now, today
 
-NOTIFY_LABEL = "通知期限"
 
 
 # ------------------------------------------------------------------ levels

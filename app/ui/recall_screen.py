@@ -24,6 +24,7 @@ from app.i18n import lazy, tr
 from app.ledgers.choices import NOTIFY_HOW
 from app.services import recall as recalls
 
+from .attachments_panel import AttachmentsPanel
 from .context import AppContext
 from .dialogs import Dialogs, show_error
 from .workflow_kit import (
@@ -48,6 +49,7 @@ class Snapshot:
     header: str = ""
     lots: list[tuple[int, str]] = field(default_factory=list)
     destructions: list[str] = field(default_factory=list)
+    destruction_ids: list[int] = field(default_factory=list)
     archives: list[int] = field(default_factory=list)
 
 
@@ -75,9 +77,11 @@ def load(session, recall_id: int | None) -> Snapshot:
                  for s in session.scalars(select(RecallScope).where(
                      RecallScope.recall_id == record.id, RecallScope.commodity_batch_id.is_not(None))
                      .order_by(RecallScope.number))]
+    destroyed = list(session.scalars(select(Destruction).where(Destruction.recall_id == record.id)
+                                     .order_by(Destruction.id)))
     snap.destructions = [f"{d.destroyed_at:%Y-%m-%d %H:%M} {d.place}：{d.method}，{d.units or '—'} 件（{d.people}）"
-                         for d in session.scalars(select(Destruction).where(Destruction.recall_id == record.id)
-                                                  .order_by(Destruction.id))]
+                         for d in destroyed]
+    snap.destruction_ids = [d.id for d in destroyed]
     snap.archives = recalls.warning_archives(session, record.id) if record.status == "closed" else []
     return snap
 
@@ -184,9 +188,11 @@ class RecallDesk(WorkflowScreen):
         form.addRow(tr("Supervising officials:"), self.supervisors)
         form.addRow(tr("Units:"), self.units)
         form.addRow("", action_button(tr("Record destruction"), self.destroy))
-        form.addRow("", QLabel(tr("Photos: attach them to the destruction record on the 销毁记录 page.")))
         form.addRow(self.destroy_error)
         form.addRow(self.destruction_list)
+        # Photos of the latest destruction (R3.6 attachments, as on its record).
+        self.photos = AttachmentsPanel(self.ctx, "destruction", None)
+        form.addRow(self.photos)
         return box
 
     def _close_box(self) -> QGroupBox:
@@ -246,6 +252,9 @@ class RecallDesk(WorkflowScreen):
                                rate=recalls.percent(progress.effectiveness), silent=silent) if progress else "")
         self.lot.set_rows(snap.lots)
         self.destruction_list.setText("\n".join(snap.destructions))
+        latest = snap.destruction_ids[-1] if snap.destruction_ids else None
+        if latest != self.photos.record_id:
+            self.photos.set_record(latest)
         self.print_button.setEnabled(bool(snap.archives))
 
     # -------------------------------------------------------------- writes

@@ -126,6 +126,7 @@ def test_recall_from_trace_to_printed_warning_archive(qtbot, ctx, demo_db, tmp_p
     desk.units.setText("1")
     done(qtbot, desk, desk.destroy)
     assert "厂区无害化处理间" in desk.destruction_list.text()
+    assert desk.photos.record_id is not None  # its photos are attached right here
     assert "不能重复销毁" in act(qtbot, desk, desk.destroy)
 
     # Close: what is unaccounted needs a reason; the quality manager signs.
@@ -150,3 +151,23 @@ def test_recall_from_trace_to_printed_warning_archive(qtbot, ctx, demo_db, tmp_p
     progress_pages = "\n".join(p for p in pages if "召回客户进度" in p or "召回进度" in p)
     assert all(name[:6] in progress_pages for name in names)
     select_key(desk.table, None)
+
+
+def test_drill_mode_times_reports_and_logs(qtbot, ctx, demo_db, tmp_path, monkeypatch):
+    number, customers = a_batch_with_three_customers(demo_db)
+    desk = RecallDesk(ctx)
+    qtbot.addWidget(desk)
+    desk.number.setText("NOPE-404")
+    desk.run_drill()
+    qtbot.waitUntil(lambda: bool(desk.start_error.text()), timeout=TIMEOUT)
+    assert desk.start_error.text() == "找不到批号或单号「NOPE-404」" and not desk.drill_save.isEnabled()
+    desk.number.setText(number)
+    desk.run_drill()
+    qtbot.waitUntil(lambda: desk.drill_save.isEnabled(), timeout=TIMEOUT)
+    assert f"客户 {customers}" in desk.drill_result.text() and "4 小时内：达到" in desk.drill_result.text()
+    monkeypatch.setattr(Dialogs, "save_file", classmethod(lambda cls, *args: str(tmp_path / "drill.pdf")))
+    desk.save_drill()
+    qtbot.waitUntil(lambda: "drill.xlsx" in desk.drill_result.text(), timeout=TIMEOUT)
+    assert (tmp_path / "drill.pdf").stat().st_size > 0
+    with sqlite3.connect(demo_db) as conn:
+        assert conn.execute("select drill_query from internal_audit where kind = 'drill'").fetchall() == [(number,)]
