@@ -283,16 +283,18 @@ def _two_sealers(session: Session, me: User, other: User, acting_as: str) -> Non
         raise PermissionDenied(f"{other.display_name}（{users.role_labels(roles)}）无权封卷，不能担任{other_role}")
 
 
-def seal_by(session: Session, archive: Archive, filer: User, checker: User) -> ArchiveSeal:
+def seal_by(session: Session, archive: Archive, filer: User, checker: User,
+            blockers: list[Blocker] | None = None) -> ArchiveSeal:
     """Seal ``archive`` with a 立卷人 and a 检查人 the caller has authenticated
     (a loader replaying recorded work: the demo factory). Both must be
-    allowed to seal and be two people; refused while anything blocks it."""
+    allowed to seal and be two people; refused while anything blocks it
+    (``blockers``: the checklist the caller has just run, not run again)."""
     for user in (filer, checker):
         roles = users.roles_of(session, user)
         if not users.may(roles, "seal"):
             raise PermissionDenied(f"{user.display_name}（{users.role_labels(roles)}）无权封卷")
     _two_sealers(session, filer, checker, "filer")
-    return _seal(session, archive, filer, checker)
+    return _seal(session, archive, filer, checker, blockers)
 
 
 def _seal(session: Session, archive: Archive, filer: User, checker: User,

@@ -77,6 +77,7 @@ from app.models import (
     Inspection, Material, MaterialLot, Person, Product, ProductBatch, Recall, RetainedSample, Signature, Supplier,
     User,
 )
+from app.services import archives
 from app.services.common import today
 
 from . import masterdata, staff, story
@@ -135,7 +136,9 @@ def load(session: Session, progress: Progress | None = None) -> dict[str, int]:
         report(0, total, "基础数据：企业、人员、用户、供应商、物料、产品、客户")
         factory = masterdata.build(session, clock, rng, clock.anchor)
         people = staff.hire(session, factory)
-        story.run(session, factory, clock, rng, progress=lambda done, total, text: report(done + 1, total + 3, text))
+        # Each archive filed once, when the story is told, not after each of its records.
+        with archives.filed_at_the_end(session):
+            story.run(session, factory, clock, rng, progress=lambda done, total, text: report(done + 1, total + 3, text))
         report(total - 2, total, "各岗位人员在记录上签名")
         staff.sign_records(session, people, clock)
         report(total - 1, total, "立卷人和检查人封存已结束月份的档案")

@@ -180,9 +180,10 @@ def seal_completed_months(session: Session, staff: Staff, clock: Clock) -> int:
         if archive.status == "sealed":
             continue
         clock.set(dt.datetime.combine(_sealing_day(session, archive, clock), dt.time(9, 0)))
-        if sealing.checklist(session, archive):
+        blockers = sealing.checklist(session, archive)
+        if blockers:
             continue
-        sealing.seal_by(session, archive, staff.by_post[FILER[archive.kind]], checker)
+        sealing.seal_by(session, archive, staff.by_post[FILER[archive.kind]], checker, blockers)
         sealed += 1
     clock.set(dt.datetime.combine(clock.anchor - dt.timedelta(days=1), SHIFT_END))
     return sealed
