@@ -153,6 +153,18 @@ class SheetWriter:
 
     # ---------------------------------------------------------------- rows
 
+    def _to_top(self, cells: list) -> None:
+        """A row of several lines reads from its top: every cell aligned there,
+        not the wrapped ones at the top and the others at the bottom."""
+        for index, value in enumerate(cells):
+            if value is None:
+                continue
+            if isinstance(value, Cell):
+                if not value.alignment.wrap_text:
+                    value.alignment = WRAP_ALIGN
+            else:
+                cells[index] = self._styled(value, self._wrap_style)
+
     def _height(self, row: int, points: float) -> None:
         """Set before the row is written: a write-only sheet writes a row at once."""
         self.ws.row_dimensions[row].height = round(points, 1)
@@ -172,6 +184,7 @@ class SheetWriter:
         row = FIRST_DATA_ROW + self.rows_written
         if lines > 1:
             self._height(row, LINE_PT * lines)
+            self._to_top(cells)
         self.ws.append(cells)
         if lines > 1:
             del self.ws.row_dimensions[row]  # written: the dimension is not needed again
@@ -241,17 +254,20 @@ class SheetWriter:
             self.ws.auto_filter.ref = f"A{HEADER_ROW}:{self._last}{last_row}"
         if signature:
             self.ws.append([])
-            self.ws.append(signature_row(self.ws, len(self.columns)))
+            printed = [index for index, c in enumerate(self.columns) if c.printed]
+            self.ws.append(signature_row(self.ws, len(self.columns), printed))
 
 
-def signature_row(ws, width: int) -> list:
-    """编制 / 审核 / 日期 spread over the width of the table."""
+def signature_row(ws, width: int, printed: Sequence[int] | None = None) -> list:
+    """编制 / 审核 / 日期 spread over the printed columns of the table (a label
+    in a folded column would not be on paper)."""
     row: list = [None] * max(width, 3)
-    step = max(width // 3, 1)
+    places = list(printed) if printed and len(printed) >= 3 else list(range(max(width, 3)))
+    step = max(len(places) // 3, 1)
     for index, label in enumerate(SIGNATURE_LABELS):
         cell = WriteOnlyCell(ws, label)
         cell.font = SIGN_FONT
-        row[index * step] = cell
+        row[places[index * step]] = cell
     return row
 
 
@@ -266,7 +282,7 @@ def excel_width(column: Column) -> float:
     宋体). Long notes are capped so that a ledger of 30 columns still prints
     legibly fitted to A4's width; they wrap or are read on screen. The header
     wraps onto two lines, so it needs half its length."""
-    unit = 1.0 if column.kind in DIGITS else 1.2
+    unit = 1.0 if column.kind in DIGITS else 2.0 if column.kind == "choice" else 1.2  # choices are Chinese words
     body = min(column.width * unit, MAX_WIDTH)
     label = _visual_length(column.label) / 2 + 2
     return round(min(max(body, label, 6) + 1, MAX_WIDTH + 1), 1)
