@@ -128,6 +128,25 @@ def _lock_chain(connection: Connection) -> str:
     return last or GENESIS
 
 
+HEAD = "_audit_head"  # session.info: (connection, newest hash) this transaction wrote
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, _transaction) -> None:
+    """Any end, a savepoint's too: a rolled-back entry must not be chained to."""
+    session.info.pop(HEAD, None)
+
+
+def _head(session: Session, connection: Connection) -> str:
+    """The chain head: read (and locked) once per transaction; after that the
+    transaction holds the lock (PostgreSQL's advisory lock, SQLite's write
+    lock) and is the only writer, so the head it wrote last is the head."""
+    cached = session.info.get(HEAD)
+    if cached is not None and cached[0] is connection:
+        return cached[1]
+    return _lock_chain(connection)
+
+
 @event.listens_for(Session, "after_flush")
 def _record_flush(session: Session, _flush_context) -> None:
     changes: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
@@ -142,7 +161,7 @@ def _record_flush(session: Session, _flush_context) -> None:
     if not changes:
         return
     connection = session.connection()
-    prev = _lock_chain(connection)
+    prev = _head(session, connection)
     actor = session.info.get("actor", "system")
     reason = session.info.get("reason")
     now = clock.now()
@@ -175,6 +194,7 @@ def _record_flush(session: Session, _flush_context) -> None:
                 entries.append(entry)
     if entries:
         connection.execute(insert(AUDIT_TABLE), entries)
+        session.info[HEAD] = (connection, prev)
 
 
 UPGRADE_ACTOR = "数据库升级"

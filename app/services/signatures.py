@@ -160,7 +160,7 @@ def sign_many(session: Session, model: type, row_ids: list[int], user, meaning: 
     for start in range(0, len(row_ids), 500):
         chunk = row_ids[start:start + 500]
         rows.update((row.id, row) for row in session.connection().execute(select(table).where(table.c.id.in_(chunk))))
-    signed = _signed(session, table.name, row_ids)
+    signed = _signed_rows(session, table.name, row_ids)
     others = set(REVIEW_OF.get(meaning, ())) | {review for review, authored in REVIEW_OF.items() if meaning in authored}
     field = (declaration.extra.get("signed_by", {}) if declaration is not None else {}).get(meaning)
     moment = now(session)
@@ -255,6 +255,21 @@ def _signed(session: Session, table_name: str, row_ids: list[int]) -> dict[int, 
     return found
 
 
+def _signed_rows(session: Session, table_name: str, row_ids: list[int]) -> dict[int, list]:
+    """``_signed`` as plain rows (read-only, no ORM objects): what a register
+    of many records and a sealing checklist read."""
+    table = Signature.__table__
+    found: dict[int, list] = {}
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        for sig in session.execute(select(table).where(table.c.table_name == table_name, table.c.row_id.in_(chunk))
+                                   .order_by(table.c.signed_at, table.c.id)):
+            found.setdefault(sig.row_id, []).append(sig)
+    for sigs in found.values():
+        sigs.sort(key=lambda sig: (sig.signed_at, sig.id))  # chunks read apart: oldest first overall
+    return found
+
+
 def _judge(meanings: tuple[str, ...], signed: list[Signature], digest: str) -> list[SignatureStatus]:
     newest = {sig.meaning: sig for sig in signed}  # later ones overwrite earlier ones
     result = []
@@ -292,7 +307,7 @@ def lines_of_rows(session: Session, model: type, rows: list) -> dict[int, list[S
     """``lines`` for many rows at once, read as ``select(table)`` reads them
     (a printed register): one query for all their signatures."""
     table_name = model.__table__.name
-    signed = _signed(session, table_name, [row.id for row in rows])
+    signed = _signed_rows(session, table_name, [row.id for row in rows])
     meanings = required_meanings(model)
     unsigned = [SignatureLine(meaning, "", None, None, None) for meaning in meanings]  # shared, read-only
     return {
