@@ -132,9 +132,11 @@ HEAD = "_audit_head"  # session.info: (connection, newest hash) this transaction
 
 
 @event.listens_for(Session, "after_transaction_end")
-def _forget_head(session: Session, _transaction) -> None:
-    """Any end, a savepoint's too: a rolled-back entry must not be chained to."""
-    session.info.pop(HEAD, None)
+def _forget_head(session: Session, transaction) -> None:
+    """The end of the transaction, or of a savepoint (a rolled-back entry must
+    not be chained to); not the inner transaction every flush runs in."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(HEAD, None)
 
 
 def _head(session: Session, connection: Connection) -> str:
