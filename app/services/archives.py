@@ -421,23 +421,36 @@ def filed_at_the_end(session: Session) -> Iterator[None]:
         file(session, session.get(model, row_id))
 
 
-def _deferred(session: Session, kind: str, row_id: int) -> bool:
+def _deferred(session: Session, kind: str, row_id: int, archive: Archive) -> bool:
     """Inside ``filed_at_the_end``: remember the archive to file; True."""
     wanted = session.info.get(DEFERRED)
     if wanted is None:
         return False
-    wanted[(kind, row_id)] = None
+    wanted[(kind, row_id)] = archive.id
     return True
+
+
+def _remembered(session: Session, kind: str, row_id: int) -> Archive | None:
+    """Inside ``filed_at_the_end``, the archive already opened for this batch,
+    from the session's identity map (no query)."""
+    archive_id = (session.info.get(DEFERRED) or {}).get((kind, row_id))
+    return session.get(Archive, archive_id) if archive_id is not None else None
 
 
 # ------------------------------------------------------------------- filing
 
 
 def product_archive(session: Session, batch: ProductBatch) -> Archive | None:
+    remembered = _remembered(session, "product", batch.id)
+    if remembered is not None:
+        return remembered
     return session.scalar(select(Archive).where(Archive.kind == "product", Archive.product_batch_id == batch.id))
 
 
 def commodity_archive(session: Session, commodity: CommodityBatch) -> Archive | None:
+    remembered = _remembered(session, "commodity", commodity.id)
+    if remembered is not None:
+        return remembered
     return session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
 
 
@@ -453,7 +466,7 @@ def file_product_batch(session: Session, batch: ProductBatch) -> Archive:
             _keep_retention(session, archive, batch.production_date, batch.expiry_date)
         if batch.status == "open" and _appended(session, archive, inserted):
             return archive
-    if _deferred(session, "product", batch.id):
+    if _deferred(session, "product", batch.id, archive):
         return archive
     _sync(session, archive, _product_materials(session, batch))
     return archive
@@ -486,7 +499,7 @@ def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive
             session, "commodity", title, commodity.production_date, commodity.expiry_date,
             commodity_batch_id=commodity.id, product_batch_id=commodity.product_batch_id, cites_archive_id=cited.id,
         )
-    if _deferred(session, "commodity", commodity.id):
+    if _deferred(session, "commodity", commodity.id, archive):
         return archive
     materials = [Material("commodity_batch", [commodity], f"商品批次包装记录（{commodity.lot_code}）")]
     for inspection in session.scalars(select(Inspection).where(Inspection.commodity_batch_id == commodity.id).order_by(Inspection.sampled_at)):
@@ -512,7 +525,7 @@ def file_warning(session: Session, batch: ProductBatch) -> Archive:
             # Only found (filed if missing): a sealed product archive takes no new material.
             cites_archive_id=(product_archive(session, batch) or file_product_batch(session, batch)).id,
         )
-    if _deferred(session, "warning", batch.id):
+    if _deferred(session, "warning", batch.id, archive):
         return archive
     materials: list[Material] = []
     for inspection in session.scalars(
