@@ -392,7 +392,7 @@ def _responsible_after(session: Session, shown: str, rows: Sequence) -> str:
 
 # ------------------------------------------------------------------- deferral
 
-DEFERRED = "archives.deferred"  # session.info: (kind, id) of archives to bring up to date at the end
+DEFERRED = "archives.deferred"  # session.info: (kind, batch id) -> archive to bring up to date at the end
 FILING_ORDER = {"product": 0, "commodity": 1, "warning": 2}
 
 
@@ -426,15 +426,13 @@ def _deferred(session: Session, kind: str, row_id: int, archive: Archive) -> boo
     wanted = session.info.get(DEFERRED)
     if wanted is None:
         return False
-    wanted[(kind, row_id)] = archive.id
+    wanted[(kind, row_id)] = archive  # held here: the session's identity map holds it only weakly
     return True
 
 
 def _remembered(session: Session, kind: str, row_id: int) -> Archive | None:
-    """Inside ``filed_at_the_end``, the archive already opened for this batch,
-    from the session's identity map (no query)."""
-    archive_id = (session.info.get(DEFERRED) or {}).get((kind, row_id))
-    return session.get(Archive, archive_id) if archive_id is not None else None
+    """Inside ``filed_at_the_end``, the archive already opened for this batch (no query)."""
+    return (session.info.get(DEFERRED) or {}).get((kind, row_id))
 
 
 # ------------------------------------------------------------------- filing

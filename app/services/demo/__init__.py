@@ -61,7 +61,7 @@ before it, deliveries the day before it) and is otherwise deterministic:
 (``session.info["now"]`` / ``["today"]``) is moved along the story and put
 back as the caller had it. Archives are filed once each when the story has
 been told (``archives.filed_at_the_end``), not after every record. Loading
-takes about 17 s of CPU on SQLite on a 2-core machine (bench/bench_demo.py).
+takes about 14 s on SQLite on a 2-core machine (bench/bench_demo.py).
 """
 
 from __future__ import annotations
