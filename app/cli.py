@@ -327,8 +327,8 @@ def _ledger_key(key: str, importable: bool = False) -> str:
 
 def cmd_export_ledger(args) -> int:
     from app.files import output_file
-    from app.reports.ledger_export import export_ledger
-    from app.services.ledger_query import Filters
+    from app.ledgers import ledger
+    from app.reports.ledger_export import export_ledger, period_filters
 
     output_file(args.out, ".xlsx", "Excel")
     if args.date_from and args.date_to and args.date_from > args.date_to:
@@ -336,7 +336,8 @@ def cmd_export_ledger(args) -> int:
                         "请检查是否写反了")
     _, Session = _open(args)
     with Session() as session:
-        rows = export_ledger(session, _ledger_key(args.ledger), args.out, Filters(date_from=args.date_from, date_to=args.date_to))
+        key = _ledger_key(args.ledger)
+        rows = export_ledger(session, key, args.out, period_filters(ledger(key), args.date_from, args.date_to))
     print(f"已导出 {rows} 行：{args.out}")
     return 0
 

@@ -158,6 +158,22 @@ class Ledger:
     signatures: Sequence[str] = ()  # meanings a record needs (编制, 复核, 审核, 批准)
     group: str = ""  # navigation group in the UI
     extra: Mapping[str, object] = field(default_factory=dict)
+    # What an inspector reads on paper: the fields a printed sheet shows (the
+    # Excel file still holds every field, the others folded away); () = all.
+    print_columns: Sequence[str] = ()
+    # A master list (suppliers, people, customers, materials, products) stands
+    # whole at any date: an export for a period lists all of it unless the
+    # user filters it on the ledger's page.
+    whole_list: bool = False
+
+    def __post_init__(self):
+        unknown = set(self.print_columns) - {f.name for f in self.fields}
+        if unknown:
+            raise ValueError(f"{self.key}: print columns {sorted(unknown)} are not fields")
+
+    @property
+    def printed_fields(self) -> list[Field]:
+        return [f for f in self.fields if not self.print_columns or f.name in self.print_columns]
 
     def field(self, name: str) -> Field:
         for candidate in self.fields:

@@ -146,11 +146,14 @@ def party(name_label: str, *, code_required: bool = False, phone_required: bool 
 
 def declare(model: type, group: str, fields: list[Field], *, title: str | None = None,
             date: str | None = None, number: str | None = None, archive: str | None = None,
-            signs: tuple[str, ...] = (), signed_by: Mapping[str, str] | None = None) -> Ledger:
+            signs: tuple[str, ...] = (), signed_by: Mapping[str, str] | None = None,
+            prints: tuple[str, ...] = (), whole: bool = False) -> Ledger:
     """A ledger keyed by its model's table name, titled by its ``__label__`` unless told.
 
     ``signed_by`` names, per signature meaning, the person field of the one who
-    must give it (编制 → the inspector): a user linked to someone else is refused."""
+    must give it (编制 → the inspector): a user linked to someone else is refused.
+    ``prints`` names the fields a printed sheet shows (all when empty);
+    ``whole`` marks a master list that a period export takes whole."""
     return Ledger(
         key=model.__tablename__,
         title=title or model.__label__,
@@ -162,6 +165,8 @@ def declare(model: type, group: str, fields: list[Field], *, title: str | None =
         signatures=signs,
         group=group,
         extra={"signed_by": dict(signed_by)} if signed_by else {},
+        print_columns=prints,
+        whole_list=whole,
     )
 
 

@@ -52,7 +52,7 @@ register(
         day("qualified_on", "评定合格日期", required=False),
         text("qualified_by", "评定人", 10),
         day("review_due", "下次评价日期", required=False),
-    ], title="合格供方名录", date="qualified_on", number="name"),
+    ], title="合格供方名录", date="qualified_on", number="name", whole=True),
     master(SupplierMaterial, [
         F.supplier(),
         material(),
@@ -115,7 +115,7 @@ register(
         flag("is_bulk", "批量购进分量使用", help="动态台账，零库存结清"),
         text("additive_limit", "食品添加剂最大使用量", 20),
         shelf_life(),
-    ], title="物料信息", number="code"),
+    ], title="物料信息", number="code", whole=True),
     master(Product, [
         *coded("产品", "编码", 12, 20),
         pick("kind", "产品类型", c.PRODUCT_KIND),
@@ -128,7 +128,9 @@ register(
         text("storage_range", "贮存温度范围", 12),
         text("brand", "品牌（商标）", 12),
         attachment("label_image_id", "标签图样"),
-    ], title="产品信息", number="code"),
+    ], title="产品信息", number="code", whole=True,
+        prints=("code", "name", "kind", "standard", "ingredients", "shelf_life_days", "storage_condition",
+                "storage_range", "brand")),
     master(ProductSpec, [
         product(),
         text("spec", "规格", 12, True),
@@ -183,7 +185,7 @@ register(
         text("health_cert_no", "健康证编号", 16),
         day("health_cert_valid_to", "健康证有效期至", required=False),
         flag("active", "在职"),
-    ], title="人员信息", number="employee_no"),
+    ], title="人员信息", number="employee_no", whole=True),
     master(TrainingRecord, [
         F.person("person_id", "培训人员"),
         day("trained_on", "培训日期"),
@@ -243,5 +245,6 @@ register(
         F.party("购货者名称", phone_required=True),
         title="购货者名录",
         number="name",
+        whole=True,
     ),
 )

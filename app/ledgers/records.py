@@ -81,7 +81,10 @@ register(
         warehouse("入库仓库"),
         *submittable(),
     # Filed in the product archive of every batch that used the lot (archives._receipt_materials).
-    ], date="receipt_date", number="receipt_no", archive="product", signs=CHECKED),
+    ], date="receipt_date", number="receipt_no", archive="product", signs=CHECKED,
+        # Food Safety Law art. 50 (the supplier's address and contact follow its name), the verdict and who gave it.
+        prints=("receipt_no", "material_id", "supplier_id", "spec", "quantity", "unit", "production_date",
+                "supplier_lot", "shelf_life_days", "receipt_date", "certificate_no", "decision", "inspector_id")),
     declare(MaterialLot, "仓储", [
         text("lot_no", "物料批号", 14, True),
         material(),
@@ -126,7 +129,9 @@ register(
         status(c.BATCH_STATUS),
         person("operator_id", "生产负责人", required=False),
         *submittable(),
-    ], date="production_date", number="batch_no", archive="product", signs=("操作", "复核", "批准")),
+    ], date="production_date", number="batch_no", archive="product", signs=("操作", "复核", "批准"),
+        prints=("batch_no", "product_id", "line_id", "team", "production_date", "started_at", "finished_at",
+                "expiry_date", "unit", "output_quantity", "loss_quantity", "quantity_on_hand", "status", "operator_id")),
     batch_record(Feeding, [
         material_lot(required=False),
         batch("source_batch_id", "投入的半成品（中间产品）批号", required=False),
@@ -224,7 +229,9 @@ register(
         person("reviewer_id", "复核人", required=False),  # required for new reports by the service
         *submittable(),
     ], date="sampled_at", number="report_no", archive="product", signs=("编制", "复核", "批准"),
-        signed_by={"编制": "inspector_id", "复核": "reviewer_id"}),
+        signed_by={"编制": "inspector_id", "复核": "reviewer_id"},
+        prints=("report_no", "kind", "batch_id", "commodity_batch_id", "receipt_id", "material_id", "spec", "sampled_at",
+                "sampling_place", "sample_quantity", "conclusion", "label_check_passed", "inspector_id", "reviewer_id")),
     declare(InspectionItem, "检验", [
         ref("inspection_id", "检验报告编号", "inspection", "report_no", True, 14),
         text("item", "检测项目", 16, True),
@@ -269,7 +276,10 @@ register(
         text("certificate_no", "检验合格证号", 14),
         operator("包装负责人"),
         *submittable(),
-    ], date="production_date", number="lot_code", archive="commodity", signs=CHECKED),
+    ], date="production_date", number="lot_code", archive="commodity", signs=CHECKED,
+        prints=("lot_code", "product_batch_id", "spec_id", "brand", "packed_from", "packed_to", "units",
+                "units_on_hand", "production_date", "expiry_date", "label_checked", "status", "released_at",
+                "released_by", "certificate_no")),
     declare(FinishedGoodsMovement, "仓储", [
         commodity(),
         warehouse(required=True),
@@ -299,7 +309,10 @@ register(
         warehouse("发货仓库"),
         person("clerk_id", "经办人"),
         *submittable(),
-    ], date="sale_date", number="delivery_no", archive="commodity", signs=("编制", "审核")),
+    ], date="sale_date", number="delivery_no", archive="commodity", signs=("编制", "审核"),
+        # Food Safety Law art. 51: what was sold (its name, spec, dates follow the lot) and to whom.
+        prints=("delivery_no", "commodity_batch_id", "customer_id", "units", "sale_date", "certificate_no",
+                "clerk_id")),
     # --- R2.8 recall and destruction: the warning archive --------------------
     declare(Recall, "召回与销毁", [
         text("recall_no", "召回编号", 14, True),

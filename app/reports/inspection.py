@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from app import clock
 from app.errors import UserError
 from app.ledgers import ledger
-from app.services.ledger_query import Filters
 
-from .ledger_export import Report, enterprise_name, saved_atomically, write_ledger_sheet
+from .ledger_export import Report, enterprise_name, period_filters, saved_atomically, write_ledger_sheet
 from .sheet import Column, SheetWriter
 
 COVER = "目录"
@@ -42,7 +41,7 @@ def export_inspection(session: Session, ledger_keys: Sequence[str], path: str | 
                 if report:
                     report(done, total, f"{number}/{len(ledgers)} {title}")
 
-            filters = Filters(date_from=date_from, date_to=date_to) if lg.date_field else Filters()
+            filters = period_filters(lg, date_from, date_to)
             name, rows = write_ledger_sheet(session, wb, lg, filters, report=step, taken=taken)
             taken.add(name)
             counts[lg.key] = rows
@@ -60,7 +59,7 @@ def _write_cover(session: Session, ws, listed, date_from, date_to) -> None:
         link = WriteOnlyCell(ws, name)
         link.hyperlink = Hyperlink(ref="", location=f"'{name}'!A1", display=name)
         link.style = "Hyperlink"
-        date_label = lg.field(lg.date_field).label if lg.date_field else "（全部）"
+        date_label = lg.field(lg.date_field).label if lg.date_field and not lg.whole_list else "（全部）"
         writer.ws.append([number, lg.title, link, date_label, rows])
         writer.rows_written += 1
     writer.close()

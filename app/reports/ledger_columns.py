@@ -8,7 +8,7 @@ invented; the importer ignores them (they belong to the related record).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
@@ -80,12 +80,17 @@ class Layout:
     extras: Extras | None
 
 
-def column_of(field: Field) -> Column:
-    return Column(field.label, field.width, field.kind)
+def column_of(field: Field, printed: bool = True) -> Column:
+    return Column(field.label, field.width, field.kind, printed)
 
 
 def export_layout(ledger: Ledger, fields: Sequence[Field] | None = None) -> Layout:
+    """Every field (and its related columns); those the declaration does not
+    print are kept in the file but folded away on paper. Related columns
+    print with the field they belong to (art. 50/51: a supplier or buyer is
+    read with its address and contact)."""
     fields = list(ledger.fields if fields is None else fields)
+    printed = {f.name for f in ledger.printed_fields}
     extras = EXTRAS.get(ledger.key) if fields == list(ledger.fields) else None
     after: dict[str, tuple[int, Related]] = {}
     offset = 0
@@ -95,11 +100,12 @@ def export_layout(ledger: Ledger, fields: Sequence[Field] | None = None) -> Layo
     columns: list[Column] = []
     sources: list[tuple[str, int]] = []
     for index, field in enumerate(fields):
-        columns.append(column_of(field))
+        shown = field.name in printed
+        columns.append(column_of(field, shown))
         sources.append(("field", index))
         start, group = after.get(field.name, (0, Related("", ())))
         for position, column in enumerate(group.columns):
-            columns.append(column)
+            columns.append(column if shown else replace(column, printed=False))
             sources.append(("extra", start + position))
     return Layout(tuple(columns), tuple(sources), extras)
 

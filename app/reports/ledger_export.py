@@ -6,6 +6,7 @@ in the same layout.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -43,11 +44,22 @@ def sheet_name(title: str, taken: set[str] | None = None) -> str:
     return name
 
 
+def period_filters(lg: Ledger, date_from: dt.date | None, date_to: dt.date | None) -> Filters:
+    """The filters a period export applies to ``lg``: none to a master list (a
+    supplier qualified before the period is still qualified in it) nor to a
+    ledger without a date."""
+    if lg.whole_list or not lg.date_field:
+        return Filters()
+    return Filters(date_from=date_from, date_to=date_to)
+
+
 def describe_filters(lg: Ledger, filters: Filters, shown: dict[str, str] | None = None) -> str:
     """The period and filters in words, for the second row of the sheet."""
     first, last = filters.date_from, filters.date_to
     if lg.date_field and (first or last):
         period = f"期间：{first.isoformat() if first else '不限'} 至 {last.isoformat() if last else '不限'}"
+    elif lg.whole_list:
+        period = "全部（名录不按期间筛选）"
     else:
         period = "期间：全部"
     parts = [period]
@@ -182,7 +194,8 @@ def _discard(wb: Workbook) -> None:
 def export_ledger(session: Session, ledger_key: str, path: str | os.PathLike, filters: Filters = Filters(),
                   sort: tuple[int, bool] | None = None, report: Report | None = None,
                   shown: dict[str, str] | None = None) -> int:
-    """Write one ledger to ``path``; the number of rows."""
+    """Write one ledger to ``path`` with the filters the user chose; the number
+    of rows. A period export goes through ``period_filters`` first."""
     lg = ledger(ledger_key)
     with saved_atomically(path) as wb:
         _, rows = write_ledger_sheet(session, wb, lg, filters, sort, report, shown=shown)

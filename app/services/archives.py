@@ -21,7 +21,8 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from sqlalchemy import event, func, select
@@ -295,6 +296,8 @@ PENDING = "archives.inserted"  # session.info: rows inserted and not filed yet
 
 @event.listens_for(Session, "after_flush")
 def _remember_inserts(session: Session, _flush_context) -> None:
+    if DEFERRED in session.info:
+        return  # everything is filed in full when the deferral ends
     rows = [obj for obj in session.new if hasattr(obj, "batch_id") or hasattr(obj, "commodity_batch_id")]
     if rows:
         session.info.setdefault(PENDING, []).extend(rows)
@@ -388,14 +391,65 @@ def _responsible_after(session: Session, shown: str, rows: Sequence) -> str:
     return "、".join(names[:3]) + ("等" if len(names) > 3 or added.endswith("等") and len(names) >= 3 else "")
 
 
+# ------------------------------------------------------------------- deferral
+
+DEFERRED = "archives.deferred"  # session.info: (kind, batch id) -> archive to bring up to date at the end
+FILING_ORDER = {"product": 0, "commodity": 1, "warning": 2}
+
+
+@contextmanager
+def filed_at_the_end(session: Session) -> Iterator[None]:
+    """A bulk load (the demo factory replaying twelve weeks): inside the block
+    each ``file_*`` call opens its archive when it is new — numbers are given
+    in the same order — and remembers it; when the block ends, every archive
+    remembered is filed once, in full (the derivation a completed batch always
+    gets), instead of after every record. Nothing inside may seal an archive
+    or read a catalogue."""
+    if DEFERRED in session.info:
+        yield
+        return
+    session.info[DEFERRED] = {}
+    try:
+        yield
+        wanted = session.info[DEFERRED]
+    finally:
+        session.info.pop(DEFERRED, None)
+    session.info.pop(PENDING, None)
+    filing = {"product": (ProductBatch, file_product_batch), "commodity": (CommodityBatch, file_commodity_batch),
+              "warning": (ProductBatch, file_warning)}
+    for kind, row_id in sorted(wanted, key=lambda key: (FILING_ORDER[key[0]], key[1])):
+        model, file = filing[kind]
+        file(session, session.get(model, row_id))
+
+
+def _deferred(session: Session, kind: str, row_id: int, archive: Archive) -> bool:
+    """Inside ``filed_at_the_end``: remember the archive to file; True."""
+    wanted = session.info.get(DEFERRED)
+    if wanted is None:
+        return False
+    wanted[(kind, row_id)] = archive  # held here: the session's identity map holds it only weakly
+    return True
+
+
+def _remembered(session: Session, kind: str, row_id: int) -> Archive | None:
+    """Inside ``filed_at_the_end``, the archive already opened for this batch (no query)."""
+    return (session.info.get(DEFERRED) or {}).get((kind, row_id))
+
+
 # ------------------------------------------------------------------- filing
 
 
 def product_archive(session: Session, batch: ProductBatch) -> Archive | None:
+    remembered = _remembered(session, "product", batch.id)
+    if remembered is not None:
+        return remembered
     return session.scalar(select(Archive).where(Archive.kind == "product", Archive.product_batch_id == batch.id))
 
 
 def commodity_archive(session: Session, commodity: CommodityBatch) -> Archive | None:
+    remembered = _remembered(session, "commodity", commodity.id)
+    if remembered is not None:
+        return remembered
     return session.scalar(select(Archive).where(Archive.kind == "commodity", Archive.commodity_batch_id == commodity.id))
 
 
@@ -411,6 +465,8 @@ def file_product_batch(session: Session, batch: ProductBatch) -> Archive:
             _keep_retention(session, archive, batch.production_date, batch.expiry_date)
         if batch.status == "open" and _appended(session, archive, inserted):
             return archive
+    if _deferred(session, "product", batch.id, archive):
+        return archive
     _sync(session, archive, _product_materials(session, batch))
     return archive
 
@@ -442,6 +498,8 @@ def file_commodity_batch(session: Session, commodity: CommodityBatch) -> Archive
             session, "commodity", title, commodity.production_date, commodity.expiry_date,
             commodity_batch_id=commodity.id, product_batch_id=commodity.product_batch_id, cites_archive_id=cited.id,
         )
+    if _deferred(session, "commodity", commodity.id, archive):
+        return archive
     materials = [Material("commodity_batch", [commodity], f"商品批次包装记录（{commodity.lot_code}）")]
     for inspection in session.scalars(select(Inspection).where(Inspection.commodity_batch_id == commodity.id).order_by(Inspection.sampled_at)):
         materials.append(_inspection_material(inspection))
@@ -466,6 +524,8 @@ def file_warning(session: Session, batch: ProductBatch) -> Archive:
             # Only found (filed if missing): a sealed product archive takes no new material.
             cites_archive_id=(product_archive(session, batch) or file_product_batch(session, batch)).id,
         )
+    if _deferred(session, "warning", batch.id, archive):
+        return archive
     materials: list[Material] = []
     for inspection in session.scalars(
         select(Inspection).where(Inspection.batch_id == batch.id, Inspection.conclusion == "fail").order_by(Inspection.sampled_at)

@@ -147,6 +147,35 @@ def _lock_chain(connection: Connection) -> str:
     return last or GENESIS
 
 
+HEAD = "_audit_head"  # session.info: (connection, newest hash) this transaction wrote
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_head(session: Session, transaction) -> None:
+    """The end of the transaction, or of a savepoint (a rolled-back entry must
+    not be chained to); not the inner transaction every flush runs in."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(HEAD, None)
+
+
+def _head(info: dict | None, connection: Connection) -> str:
+    """The chain head: read (and locked) once per transaction; after that the
+    transaction holds the lock (PostgreSQL's advisory lock, SQLite's write
+    lock) and is the only writer, so the head it wrote last is the head.
+    Every writer of the chain in a session passes its ``session.info`` and
+    leaves the new head there (``_wrote``)."""
+    cached = info.get(HEAD) if info is not None else None
+    if cached is not None and cached[0] is connection:
+        return cached[1]
+    return _lock_chain(connection)
+
+
+def _wrote(info: dict | None, connection: Connection, head: str) -> None:
+    if info is not None:
+        info[HEAD] = (connection, head)
+        info["_audit_wrote"] = True  # the application's sessions then move the local anchor
+
+
 @event.listens_for(Session, "after_flush")
 def _record_flush(session: Session, _flush_context) -> None:
     changes: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
@@ -161,7 +190,7 @@ def _record_flush(session: Session, _flush_context) -> None:
     if not changes:
         return
     connection = session.connection()
-    prev = _lock_chain(connection)
+    prev = _head(session.info, connection)
     actor = session.info.get("actor", "system")
     reason = session.info.get("reason")
     now = clock.now()
@@ -194,30 +223,30 @@ def _record_flush(session: Session, _flush_context) -> None:
                 entries.append(entry)
     if entries:
         connection.execute(insert(AUDIT_TABLE), entries)
-        session.info["_audit_wrote"] = True  # the application's sessions then move the local anchor
+        _wrote(session.info, connection, prev)
 
 
 def append(connection: Connection, info: dict, table_name: str, row_id: int, action: str, data: dict) -> None:
     """One entry for a row written outside the ORM (the upload queue's
     content, see app/platform/outbox.py), chained like every other."""
-    prev = _lock_chain(connection)
+    prev = _head(info, connection)
     data = {key: canonical_value(value) for key, value in data.items()}
     entry = {"at": clock.now(), "actor": info.get("actor", "system"), "action": action, "table_name": table_name,
              "row_id": row_id, "row_hash": row_hash(table_name, data), "data": to_json(data), "reason": info.get("reason")}
     entry["prev_hash"] = prev
     entry["hash"] = entry_hash(prev, entry)
     connection.execute(insert(AUDIT_TABLE), [entry])
-    info["_audit_wrote"] = True
+    _wrote(info, connection, entry["hash"])
 
 
 def insert_audited(connection: Connection, table: Table, rows: list[dict], actor: str,
-                   reason: str | None = None) -> list[int]:
+                   reason: str | None = None, info: dict | None = None) -> list[int]:
     """Insert many rows at once (Core, not one ORM object each) and log each
     one as the flush listener would, in the same transaction: a device file of
     100,000 readings is written in seconds and ``verify`` still holds. Returns
     the new ids in the order of ``rows``."""
     ids = _insert_many(connection, table, rows)
-    prev = _lock_chain(connection)
+    prev = _head(info, connection)
     now = clock.now()
     for start in range(0, len(ids), 5000):
         chunk = ids[start: start + 5000]
@@ -231,6 +260,7 @@ def insert_audited(connection: Connection, table: Table, rows: list[dict], actor
             entry["hash"] = prev = entry_hash(prev, entry)
             entries.append(entry)
         connection.execute(insert(AUDIT_TABLE), entries)
+    _wrote(info, connection, prev)
     return ids
 
 

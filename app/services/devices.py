@@ -183,7 +183,7 @@ def import_file(session: Session, device_id: int, filename: str, data: bytes) ->
     session.add(kept)
     session.flush()
     rows, alarms = _readings(device, parsed, limits, kept.id, at, by)
-    ids = audit.insert_audited(session.connection(), EnvironmentReading.__table__, rows, by)
+    ids = audit.insert_audited(session.connection(), EnvironmentReading.__table__, rows, by, info=session.info)
     raised = [ReadingAlarm(reading_id=ids[index], device_id=device.id, message=message, created_at=at, created_by=by)
               for index, message in alarms]
     session.add_all(raised)

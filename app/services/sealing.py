@@ -266,6 +266,13 @@ def _sealers(session: Session, other_username: str, other_password: str, acting_
     if not (other_username or "").strip():
         raise ValidationError(FieldError("other_username", f"{other_role}用户名", f"「{other_role}用户名」不能为空"))
     other = users.authenticate(session, other_username, other_password)
+    _two_sealers(session, me, other, acting_as)
+    return (me, other) if acting_as == "filer" else (other, me)
+
+
+def _two_sealers(session: Session, me: User, other: User, acting_as: str) -> None:
+    """Two different people, the other one allowed to seal (``me`` was checked as the actor)."""
+    other_role = PARTS["checker" if acting_as == "filer" else "filer"]
     if other.id == me.id or (me.person_id is not None and me.person_id == other.person_id):
         raise ValidationError(FieldError(
             "other_username", f"{other_role}用户名",
@@ -273,7 +280,20 @@ def _sealers(session: Session, other_username: str, other_password: str, acting_
     roles = users.roles_of(session, other)
     if not users.may(roles, "seal"):
         raise PermissionDenied(f"{other.display_name}（{users.role_labels(roles)}）无权封卷，不能担任{other_role}")
-    return (me, other) if acting_as == "filer" else (other, me)
+
+
+def seal_by(session: Session, archive: Archive, filer: User, checker: User,
+            blockers: list[Blocker] | None = None) -> ArchiveSeal:
+    """Seal ``archive`` with a 立卷人 and a 检查人 the caller has authenticated
+    (a loader replaying recorded work: the demo factory). Both must be
+    allowed to seal and be two people; refused while anything blocks it
+    (``blockers``: the checklist the caller has just run, not run again)."""
+    for user in (filer, checker):
+        roles = users.roles_of(session, user)
+        if not users.may(roles, "seal"):
+            raise PermissionDenied(f"{user.display_name}（{users.role_labels(roles)}）无权封卷")
+    _two_sealers(session, filer, checker, "filer")
+    return _seal(session, archive, filer, checker, blockers)
 
 
 def _seal(session: Session, archive: Archive, filer: User, checker: User,

@@ -107,15 +107,7 @@ def sign(
     if strokes is not None:
         strokes = signature_ink.to_json(signature_ink.from_json(strokes))
         image_png = signature_ink.render_png(signature_ink.from_json(strokes))
-    meanings = required_meanings(type(obj))
-    if meaning not in meanings:
-        allowed = "、".join(meanings) or "无"
-        raise ValidationError(
-            FieldError("meaning", "签名含义", f"{describe(obj)}不需要「{meaning}」签名（需要：{allowed}）")
-        )
-    roles = users.roles_of(session, user)
-    if not users.may_sign(roles, meaning):
-        raise PermissionDenied(f"{user.display_name}（{users.role_labels(roles)}）无权以「{meaning}」签名")
+    _may_sign(session, type(obj), user, meaning, describe(obj))
     _check_signer(session, obj, user, meaning)
     digest = content_hash(session, obj)
     signed_at = now(session)
@@ -137,6 +129,63 @@ def sign(
     session.add(signature)
     session.flush()
     return signature
+
+
+def _may_sign(session: Session, model: type, user, meaning: str, what: str) -> None:
+    meanings = required_meanings(model)
+    if meaning not in meanings:
+        allowed = "、".join(meanings) or "无"
+        raise ValidationError(FieldError("meaning", "签名含义", f"{what}不需要「{meaning}」签名（需要：{allowed}）"))
+    roles = users.roles_of(session, user)
+    if not users.may_sign(roles, meaning):
+        raise PermissionDenied(f"{user.display_name}（{users.role_labels(roles)}）无权以「{meaning}」签名")
+
+
+def sign_many(session: Session, model: type, row_ids: list[int], user, meaning: str,
+              at: dict[int, dt.datetime] | None = None) -> list[Signature]:
+    """Sign many records of one ledger with one meaning as ``user``, whom the
+    caller has authenticated (a loader replaying recorded work: the demo
+    factory). The rules of ``sign`` hold row by row — the meaning required,
+    the role allowed to give it, a review by someone else, the named person
+    signing for himself — and nothing is signed if one row fails. ``at``
+    gives each record the moment it was signed (default: now); one query
+    reads the rows, one their signatures, one flush writes them."""
+    if not row_ids:
+        return []
+    session.flush()
+    declaration = ledger_for_model(model)
+    _may_sign(session, model, user, meaning, declaration.title if declaration else model.__tablename__)
+    table = model.__table__
+    rows = {}
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        rows.update((row.id, row) for row in session.connection().execute(select(table).where(table.c.id.in_(chunk))))
+    signed = _signed_rows(session, table.name, row_ids)
+    others = set(REVIEW_OF.get(meaning, ())) | {review for review, authored in REVIEW_OF.items() if meaning in authored}
+    field = (declaration.extra.get("signed_by", {}) if declaration is not None else {}).get(meaning)
+    moment = now(session)
+    made = []
+    for row_id in row_ids:
+        row = rows.get(row_id)
+        if row is None:
+            raise UserError(f"{model.__label__}（编号 {row_id}）尚未保存，不能签名")
+        newest = {sig.meaning: sig for sig in signed.get(row_id, [])}
+        if any(m in newest and newest[m].user_id == user.id for m in others):
+            raise PermissionDenied(f"{user.display_name}已签署{model.__label__}（编号 {row_id}），「{meaning}」须由另一人签名")
+        wanted = getattr(row, field) if field else None
+        if wanted is not None and user.person_id is not None and user.person_id != wanted:
+            raise PermissionDenied(f"「{meaning}」应由{declaration.field(field).label}本人签名，"
+                                   f"{user.display_name}不是{model.__label__}（编号 {row_id}）的{declaration.field(field).label}")
+        digest = _hash_of_row(table.name, row)
+        signed_at = (at or {}).get(row_id, moment)
+        made.append(Signature(
+            table_name=table.name, row_id=row_id, user_id=user.id, printed_name=user.display_name, meaning=meaning,
+            signed_at=signed_at, content_hash=digest,
+            signature_hash=signature_hash(table.name, row_id, digest, user.id, user.display_name, meaning, signed_at),
+        ))
+    session.add_all(made)
+    session.flush()
+    return made
 
 
 # A record is reviewed by a second person (G§43): who wrote or did it does not
@@ -206,6 +255,21 @@ def _signed(session: Session, table_name: str, row_ids: list[int]) -> dict[int, 
     return found
 
 
+def _signed_rows(session: Session, table_name: str, row_ids: list[int]) -> dict[int, list]:
+    """``_signed`` as plain rows (read-only, no ORM objects): what a register
+    of many records and a sealing checklist read."""
+    table = Signature.__table__
+    found: dict[int, list] = {}
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        for sig in session.execute(select(table).where(table.c.table_name == table_name, table.c.row_id.in_(chunk))
+                                   .order_by(table.c.signed_at, table.c.id)):
+            found.setdefault(sig.row_id, []).append(sig)
+    for sigs in found.values():
+        sigs.sort(key=lambda sig: (sig.signed_at, sig.id))  # chunks read apart: oldest first overall
+    return found
+
+
 def _judge(meanings: tuple[str, ...], signed: list[Signature], digest: str) -> list[SignatureStatus]:
     newest = {sig.meaning: sig for sig in signed}  # later ones overwrite earlier ones
     result = []
@@ -243,7 +307,7 @@ def lines_of_rows(session: Session, model: type, rows: list) -> dict[int, list[S
     """``lines`` for many rows at once, read as ``select(table)`` reads them
     (a printed register): one query for all their signatures."""
     table_name = model.__table__.name
-    signed = _signed(session, table_name, [row.id for row in rows])
+    signed = _signed_rows(session, table_name, [row.id for row in rows])
     meanings = required_meanings(model)
     unsigned = [SignatureLine(meaning, "", None, None, None) for meaning in meanings]  # shared, read-only
     return {

@@ -273,10 +273,14 @@ def test_geometry_is_remembered_per_ledger(qtbot, ctx):
 
 
 def locked_receipt(ctx) -> int:
+    """A submitted receipt of this month: the demo factory has sealed the months before."""
+    from app.services import guards
+
     with ctx.read() as session:
-        return session.scalar(
-            select(IncomingInspection.id).where(IncomingInspection.submitted_at.is_not(None)).order_by(IncomingInspection.id).limit(1)
-        )
+        for receipt_id in session.scalars(select(IncomingInspection.id).where(
+                IncomingInspection.submitted_at.is_not(None)).order_by(IncomingInspection.id.desc())):
+            if guards.sealed_in(session, "incoming_inspection", receipt_id) is None:
+                return receipt_id
 
 
 def test_locked_receipt_opens_read_only(qtbot, ctx):

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from app.errors import PermissionDenied
 from app.models import Enterprise, IncomingInspection, Signature, User
-from app.services import acting, common, users
+from app.ledgers import ledger
+from app.services import acting, common, receiving, users
 from app.ui import app as ui_app
 from app.ui import login
 from app.ui.dialogs import Dialogs
@@ -43,15 +44,26 @@ def add_user(ctx, username, name, roles) -> int:
 
 
 def locked_receipt(ctx) -> int:
-    with ctx.read() as session:
-        return session.scalar(
-            select(IncomingInspection.id).where(IncomingInspection.submitted_at.is_not(None)).order_by(IncomingInspection.id).limit(1)
-        )
+    """A submitted receipt nobody has signed yet: the demo's people sign all of
+    theirs, so a delivery like its first one arrives again."""
+    def make(session):
+        source = session.scalars(select(IncomingInspection).where(IncomingInspection.submitted_at.is_not(None))
+                                 .order_by(IncomingInspection.id)).first()
+        values = {name: getattr(source, name) for name in ledger("incoming_inspection").field_names
+                  if name not in ("receipt_no", "paper_ref")}
+        receipt = receiving.receive(session, values)
+        common.submit(session, receipt)
+        return receipt.id
+
+    return run(ctx, make, as_system=True)
 
 
 def signature_count(ctx) -> int:
+    """Signatures on the newest receipt (the one the test signs)."""
     with ctx.read() as session:
-        return session.scalar(select(func.count()).select_from(Signature))
+        newest = session.scalar(select(func.max(IncomingInspection.id)))
+        return session.scalar(select(func.count()).select_from(Signature).where(
+            Signature.table_name == "incoming_inspection", Signature.row_id == newest))
 
 
 @pytest.fixture
@@ -139,7 +151,8 @@ def test_signing_then_amending(qtbot, ctx, record, opened):
     with qtbot.waitSignal(dialog.signed, timeout=10000):
         qtbot.mouseClick(dialog.sign_button, Qt.MouseButton.LeftButton)
     with ctx.read() as session:
-        stored = session.scalars(select(Signature)).one()
+        stored = session.scalars(select(Signature).where(
+            Signature.table_name == "incoming_inspection", Signature.row_id == record.record_id)).one()
         assert stored.image_png.startswith(b"\x89PNG") and stored.strokes == dialog.pad.to_json()
     rows = {row[0]: row for row in record.signature_rows()}
     assert rows["操作"][1:4:2] == ["王质检", "有效"] and rows["操作"][2]

@@ -34,11 +34,16 @@ def save(qtbot, page):
     qtbot.waitUntil(lambda: not page._busy, timeout=10000)
 
 
+def rows_by_username(page) -> dict[str, int]:
+    return {page.table.item(row, 0).text(): row for row in range(page.table.rowCount())}
+
+
 def test_administrator_adds_a_user_and_a_bad_entry_changes_nothing(qtbot, ctx):
     log_in_as(ctx, "admin", "admin")
     page = UsersPage(ctx)
     qtbot.addWidget(page)
-    assert page.table.rowCount() == 1 and page.table.item(0, 2).text() == "系统管理员"
+    before = user_count(ctx)  # the demo factory's staff and this administrator
+    assert page.table.rowCount() == before and page.table.item(rows_by_username(page)["admin"], 2).text() == "系统管理员"
     assert "录入记录" in page.role_boxes["operator"].toolTip() and "操作" in page.role_boxes["operator"].toolTip()
 
     qtbot.keyClicks(page.username, "wang")
@@ -46,27 +51,35 @@ def test_administrator_adds_a_user_and_a_bad_entry_changes_nothing(qtbot, ctx):
     page.role_boxes["inspector"].setChecked(True)
     qtbot.keyClicks(page.password, "short")
     save(qtbot, page)
-    assert "「密码」至少 8 个字符" in page.error.text() and user_count(ctx) == 1
+    assert "「密码」至少 8 个字符" in page.error.text() and user_count(ctx) == before
 
     page.password.setText(PASSWORD)
     page.person.setCurrentIndex(1)
     save(qtbot, page)
-    assert page.error.text() == "" and user_count(ctx) == 2
-    assert [page.table.item(1, c).text() for c in (0, 1, 2, 4)] == ["wang", "王质检", "检验员", "在用"]
-    assert page.table.item(1, 3).text() != ""
+    assert page.error.text() == "" and user_count(ctx) == before + 1
+    row = rows_by_username(page)["wang"]
+    assert [page.table.item(row, c).text() for c in (0, 1, 2, 4)] == ["wang", "王质检", "检验员", "在用"]
+    assert page.table.item(row, 3).text() != ""
     # The saved user is selected for editing: add a role, stop the login.
     assert page.username.isReadOnly() and page.username.text() == "wang"
     page.role_boxes["operator"].setChecked(True)
     page.active.setChecked(False)
     save(qtbot, page)
-    assert page.table.item(1, 2).text() == "检验员、生产操作员" and page.table.item(1, 4).text() == "已停用"
+    row = rows_by_username(page)["wang"]
+    assert page.table.item(row, 2).text() == "检验员、生产操作员" and page.table.item(row, 4).text() == "已停用"
 
 
 def test_the_last_administrator_is_kept(qtbot, ctx):
+    # the demo factory's administrator steps down: this one is then the last
+    def step_down(session):
+        demo_admin = session.scalar(select(User).where(User.username == "xitongguanli"))
+        users.update_user(session, demo_admin.id, demo_admin.display_name, ["quality_manager"], None, False)
+
     admin_id = log_in_as(ctx, "admin", "admin")
+    ctx.write(step_down, as_system=True)(None)
     page = UsersPage(ctx)
     qtbot.addWidget(page)
-    page.table.selectRow(0)
+    page.table.selectRow(rows_by_username(page)["admin"])
     assert page.user_id == admin_id
     page.role_boxes["admin"].setChecked(False)
     page.role_boxes["quality_manager"].setChecked(True)

@@ -19,9 +19,10 @@ from app.models import (
     Inspection, Material, MaterialLot, NearExpiryHandling, Person, Product, ProductBatch, ProductSpec, Recall,
     RecallProgress, RetainedSample, StockMovement, SterilisationRecord, Supplier, SupplierDocument,
     CleaningRecord, FinishedGoodsMovement, WaterMonitoring, EquipmentUpkeep, WorkshopCleanliness,
-    StorageConditionRecord,
+    StorageConditionRecord, ArchiveSeal, Signature, User,
 )
-from app.services import acting, audit, demo, sealing, suppliers
+from app.reports import volume_data
+from app.services import acting, audit, demo, sealing, signatures, suppliers, users
 from app.services.common import create
 from app.services.trace import trace
 
@@ -155,21 +156,75 @@ def test_archives(loaded):
                               (WorkshopCleanliness, WorkshopCleanliness.checked_on),
                               (StorageConditionRecord, StorageConditionRecord.checked_at)):
             assert months <= {d.strftime("%Y-%m") for d in s.scalars(select(column))}, model.__name__
-        # Nothing is sealed: that takes a 立卷人 and a 检查人 who are real users.
-        assert count(s, Archive, Archive.status != "open") == 0
+
+
+def test_archives_of_months_over_are_sealed_by_two_real_people(loaded):
+    """Issue 16: the months already over are sealed, each archive by a 立卷人 and
+    the quality manager as 检查人 — users of the demo, never the system."""
+    _, Session, _ = loaded
+    with Session() as s:
+        day = s.scalar(select(func.max(ProductBatch.production_date))) + dt.timedelta(days=3)
+        this_month = day.replace(day=1)
+        sealed = s.scalars(select(Archive).where(Archive.status == "sealed")).all()
+        assert {a.kind for a in sealed} == {"product", "commodity", "safety", "warning"}
+        for archive in sealed:
+            seal = s.scalar(select(ArchiveSeal).where(ArchiveSeal.archive_id == archive.id))
+            filer, checker = s.get(User, seal.filer_id), s.get(User, seal.checker_id)
+            assert filer.id != checker.id and filer.person_id and checker.person_id
+            assert checker.display_name == "陈美琴" and filer.display_name in ("顾立新", "杨志明")
+            assert archive.closed_at.date() < day
+        period_of = {a.id: a.period for a in s.scalars(select(Archive).where(Archive.kind == "safety"))}
+        for archive_id, period in period_of.items():
+            archive = s.get(Archive, archive_id)
+            assert (archive.status == "sealed") == (period < f"{this_month:%Y-%m}"), period
+        # this month's batches stay open: their month is not over
+        batches = select(ProductBatch.id).where(ProductBatch.production_date >= this_month)
+        assert count(s, Archive, Archive.kind == "product", Archive.product_batch_id.in_(batches),
+                     Archive.status == "sealed") == 0
+
+
+def test_a_demo_volume_has_no_missing_signature(loaded):
+    """Every record in every archive signed by the people who made it, still
+    valid: the checklist finds no signature missing anywhere, the printed
+    volume's remarks list none, and no signature failed verification."""
+    _, Session, _ = loaded
+    with Session() as s:
+        day = s.scalar(select(func.max(ProductBatch.production_date))) + dt.timedelta(days=3)
+        s.info["today"] = day
+        for archive in s.scalars(select(Archive).order_by(Archive.id)):
+            blockers = sealing.checklist(s, archive)
+            assert not [b.text for b in blockers if b.kind in ("signature", "resign")], archive.archive_no
+            if archive.status != "sealed" and archive.kind == "safety" and archive.period == f"{day:%Y-%m}":
+                assert blockers[0].kind == "unfinished"
+        assert signatures.verify_all(s.connection()) == []
+        # who signed: the operator of a feeding, the inspector of his report, the quality manager approving
+        feeding = s.scalars(select(Feeding).order_by(Feeding.id)).first()
+        by = {sig.meaning: sig for sig in s.scalars(select(Signature).where(
+            Signature.table_name == "feeding", Signature.row_id == feeding.id))}
+        operator = s.get(User, by["操作"].user_id)
+        assert operator.person_id == feeding.operator_id and by["复核"].printed_name == "顾立新"
+        report = s.scalars(select(Inspection).order_by(Inspection.id)).first()
+        by = {sig.meaning: sig for sig in s.scalars(select(Signature).where(
+            Signature.table_name == "inspection", Signature.row_id == report.id))}
+        assert s.get(User, by["编制"].user_id).person_id == report.inspector_id
+        assert by["批准"].printed_name == "陈美琴"
+        # a volume of a sealed product archive prints no missing signature
+        archive = s.scalars(select(Archive).where(Archive.kind == "product", Archive.status == "sealed")
+                            .order_by(Archive.id)).first()
+        volume = volume_data.read_volume(s, archive.id)
+        assert [sig for m in volume.materials for r in m.records for sig in r.signatures if sig.state != "valid"] == []
+        assert sum(len(r.signatures) for m in volume.materials for r in m.records) > 20
 
 
 def test_the_sealing_checklist_runs_on_every_archive(loaded):
-    """The demo signs nothing yet: every archive is blocked, and says why."""
+    """Every open archive says what still keeps it open, in the checklist's words."""
     _, Session, _ = loaded
     with Session() as s:
         day = s.scalar(select(func.max(ProductBatch.production_date))) + dt.timedelta(days=3)
         s.info["today"] = day  # the demo's "today", whatever day the test runs
         for archive in s.scalars(select(Archive).order_by(Archive.id)):
             blockers = sealing.checklist(s, archive)
-            assert blockers and sealing.state(s, archive) == "open", archive.archive_no
             assert {b.kind for b in blockers} <= set(sealing.KINDS)
-            assert any(b.kind == "signature" for b in blockers), archive.archive_no
             if archive.kind == "safety" and archive.period == f"{day:%Y-%m}":
                 assert blockers[0].kind == "unfinished"
             if archive.kind == "product":
@@ -228,4 +283,7 @@ def test_examples_are_numbers_worth_trying(loaded):
         assert forward["customers"]
         archive = s.scalar(select(Archive).where(Archive.archive_no == examples.archive_no))
         assert s.get(ProductBatch, archive.product_batch_id).batch_no == examples.product_batch
-    assert examples.users == [] and examples.password is None  # the demo has no users yet
+    # a user for each post, and the password the README prints
+    posts = {post for _, posts in examples.users for post in posts.split("、")}
+    assert posts == set(users.ROLES.values()) and examples.password == "songhe2026"
+    assert ("chenmeiqin", "质量负责人") in examples.users
