@@ -40,7 +40,18 @@ class Alert:
 
 
 # "module:function" of every provider; a module adds itself here.
-PROVIDERS: list[str] = []
+PROVIDERS: list[str] = [
+    "app.services.todos:awaiting_signature",
+    "app.services.todos:held_batches",
+    "app.services.todos:archives_ready",
+    "app.services.reminders:supplier_documents",
+    "app.services.reminders:health_certificates",
+    "app.services.reminders:lots_near_expiry",
+    "app.services.reminders:samples_for_disposal",
+    "app.services.reminders:archives_retention_ending",
+    "app.services.reminders:unanswered_deviations",
+    "app.platform.upload:backlog_alerts",
+]
 
 
 def _providers() -> Iterator[Callable[[Session, dt.date], Iterable[Alert]]]:
