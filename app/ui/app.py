@@ -27,7 +27,7 @@ from app.i18n import tr
 from app.paths import chosen_database
 
 from .dialogs import Dialogs, show_error
-from .tasks import TaskRunner
+from .tasks import TaskRunner, writes
 
 if TYPE_CHECKING:  # the database layer loads after the splash is painted (see run)
     from .context import AppContext
@@ -199,7 +199,7 @@ def offer_demo(ctx: AppContext, parent) -> None:
         dialog.close()
         show_error(parent, error)
 
-    ctx.runner.run(load, finished, failed, moved)
+    ctx.runner.run(writes(load), finished, failed, moved)
 
 
 def smoke_check(app: QApplication, window, timeout_ms: int = 60000) -> int:
