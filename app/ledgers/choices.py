@@ -58,3 +58,15 @@ RETENTION = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}
 ARCHIVE_STATUS = {"open": "整理中", "sealed": "已封卷"}
 ARCHIVE_STATE = {"open": "整理中", "ready": "可封卷", "sealed": "已封卷"}
 UPKEEP_KIND = {"maintenance": "维护保养", "cleaning": "清洁", "calibration": "校准"}
+
+
+def _record_kinds() -> dict[str, str]:
+    """Table name -> the record's Chinese name: what a catalogue entry, an
+    attachment or an amendment names as its ledger, shown instead of the table."""
+    from app.models import Base
+
+    return {m.class_.__tablename__: m.class_.__label__ for m in Base.registry.mappers
+            if getattr(m.class_, "__label__", None)}
+
+
+RECORD_KIND = _record_kinds()

@@ -155,6 +155,28 @@ def splash(app: QApplication) -> QWidget:
     return screen
 
 
+def install_qt_translations(app: QApplication, language: str) -> bool:
+    """Qt's own texts (the standard buttons Yes/No/OK/Cancel, the context
+    menus of text fields) in the application's language, from the catalogue
+    PySide6 ships (qtbase_zh_CN.qm); whether it loaded."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    old = getattr(app, "_qt_translator", None)
+    if old is not None:
+        app.removeTranslator(old)
+        app._qt_translator = None
+    if language == "en":
+        return True
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(language), "qtbase", "_", folder):
+        log.warning("Qt's %s translations not found in %s: its standard buttons stay in English", language, folder)
+        return False
+    app.installTranslator(translator)
+    app._qt_translator = translator  # kept: a translator that is collected stops translating
+    return True
+
+
 def make_application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("FoodArchive")
@@ -162,6 +184,7 @@ def make_application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("食品质量技术档案")
     app.setWindowIcon(app_icon())
     i18n.set_language(str(QSettings().value("ui/language", i18n.DEFAULT)))
+    install_qt_translations(app, i18n.language())
     return app
 
 
