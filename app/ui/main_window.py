@@ -91,6 +91,7 @@ def pages() -> list[Page]:
         Page("archive_browser", "档案", tr("Archive browser"), _special("archive_browser", "ArchiveBrowser")),
         Page("trace", "追溯", tr("Trace"), _special("trace_view", "TraceView")),
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
+        Page("statistics", "上传与统计", tr("Statistics"), _special("statistics_page", "StatisticsPage")),
         Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
     ]
     # Ledgers whose page is more than a table: the supplier list admits, suspends and resumes.
