@@ -13,7 +13,8 @@ from PySide6.QtCharts import (
 from PySide6.QtCore import QDate, QMargins, Qt, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (
-    QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QTableWidget,
+    QDateEdit, QGridLayout, QGroupBox, QHBoxLayout, QHeaderView, QLabel, QPushButton, QScrollArea, QSizePolicy,
+    QTableWidget,
     QTableWidgetItem, QVBoxLayout, QWidget,
 )
 from shiboken6 import isValid
@@ -129,6 +130,8 @@ class ChartBox(QGroupBox):
             for c, value in enumerate(row, start=1):
                 table.setItem(r, c, QTableWidgetItem("" if value is None else f"{value:g}"))
         table.setMaximumHeight(min(220, 30 + 26 * len(s.rows)))
+        # A wide table scrolls inside its half of the page instead of widening it.
+        table.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         return table
 
     def save_png(self, path: str) -> bool:
@@ -173,6 +176,8 @@ class StatisticsPage(QWidget):
         self.status = QLabel(tr("Loading…"))
         self.body = QWidget()
         self.grid = QGridLayout(self.body)
+        self.grid.setColumnStretch(0, 1)
+        self.grid.setColumnStretch(1, 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(self.body)
@@ -196,24 +201,31 @@ class StatisticsPage(QWidget):
 
     def refresh(self) -> None:
         first, last = self.period()
-        self.go.setEnabled(False)
         self.status.setText(tr("Loading…"))
+        # Only the newest period asked for is shown: an older answer arriving late is dropped.
+        self._asked = getattr(self, "_asked", 0) + 1
+        number = self._asked
 
         def task(_progress):
             with self.ctx.read() as session:
                 return evaluate(session, first, last)
 
-        self.ctx.runner.run(task, lambda data: isValid(self) and self.show_evaluation(data),
-                            lambda error: isValid(self) and self._failed(error))
+        def shown(data) -> None:
+            if isValid(self) and number == self._asked:
+                self.show_evaluation(data)
+
+        def failed(error) -> None:
+            if isValid(self) and number == self._asked:
+                self._failed(error)
+
+        self.ctx.runner.run(task, shown, failed)
 
     def _failed(self, error: BaseException) -> None:
-        self.go.setEnabled(True)
         self.status.setText(tr("The statistics could not be loaded."))
         show_error(self, error)
         self.loaded.emit()
 
     def show_evaluation(self, data: Evaluation) -> None:
-        self.go.setEnabled(True)
         self.evaluation = data
         while (old := self.grid.takeAt(0)) is not None:
             old.widget().deleteLater()
