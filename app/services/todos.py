@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.ledgers import registry
@@ -31,24 +31,32 @@ def _posts_signing(meaning: str, ledger_key: str) -> list[str]:
             and (not authored or users.may((role,), "enter", ledger_key))]
 
 
-def _waiting(session: Session, declaration, since: dt.date) -> dict[str, list]:
-    """Rows of one ledger dated since ``since``, by the first meaning they still lack."""
+def _waiting(session: Session, declaration, since: dt.date) -> dict[str, tuple[int, list]]:
+    """Rows of one ledger dated since ``since`` by the first meaning they still
+    lack (signatures are given in their declared order): how many, and — when
+    fewer than GROUP_FROM — their id, date and number. Counted in SQL: a month
+    of a big ledger is thousands of rows."""
     model = declaration.model
-    column = getattr(model, declaration.date_field)
-    start = dt.datetime.combine(since, dt.time()) if column.type.python_type is dt.datetime else since
-    rows = list(session.scalars(select(model).where(column >= start).order_by(column)))
-    if not rows:
-        return {}
-    signed: dict[int, set[str]] = {}
-    for row_id, meaning in session.execute(
-            select(Signature.row_id, Signature.meaning)
-            .where(Signature.table_name == model.__table__.name, Signature.row_id.in_([r.id for r in rows]))):
-        signed.setdefault(row_id, set()).add(meaning)
-    waiting: dict[str, list] = {}
-    for row in rows:
-        missing = [m for m in declaration.signatures if m not in signed.get(row.id, ())]
-        if missing:
-            waiting.setdefault(missing[0], []).append(row)
+    date_column = getattr(model, declaration.date_field)
+    start = dt.datetime.combine(since, dt.time()) if date_column.type.python_type is dt.datetime else since
+    shown = [model.id, date_column]
+    if declaration.number_field:
+        shown.append(getattr(model, declaration.number_field))
+
+    def signed(meaning: str):
+        return select(Signature.id).where(Signature.table_name == model.__table__.name, Signature.row_id == model.id,
+                                          Signature.meaning == meaning).exists()
+
+    waiting: dict[str, tuple[int, list]] = {}
+    earlier: list = []
+    for meaning in declaration.signatures:
+        conditions = [date_column >= start, *earlier, ~signed(meaning)]
+        count = session.scalar(select(func.count()).select_from(model).where(*conditions))
+        if count:
+            rows = [] if count >= GROUP_FROM else session.execute(
+                select(*shown).where(*conditions).order_by(date_column, model.id)).all()
+            waiting[meaning] = (count, rows)
+        earlier.append(signed(meaning))
     return waiting
 
 
@@ -58,10 +66,10 @@ def awaiting_signature(session: Session, today: dt.date) -> Iterator[Alert]:
     for declaration in registry().values():
         if not declaration.signatures or not declaration.date_field:
             continue
-        for meaning, rows in _waiting(session, declaration, since).items():
+        for meaning, (count, rows) in _waiting(session, declaration, since).items():
             lines = []
-            if len(rows) >= GROUP_FROM:
-                lines.append((f"{declaration.title}：{len(rows)} 条近 {SIGN_DAYS} 天的记录待「{meaning}」签名",
+            if count >= GROUP_FROM:
+                lines.append((f"{declaration.title}：{count} 条近 {SIGN_DAYS} 天的记录待「{meaning}」签名",
                               None, None))
             else:
                 for row in rows:
