@@ -27,7 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from app import clock  # noqa: E402
-from app.db import make_engine, make_sessionmaker  # noqa: E402
+from app.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
 from bench.factory import FIRST_YEAR_END  # noqa: E402
 from bench.make_factory import factory_url  # noqa: E402
 
@@ -62,6 +62,7 @@ def main() -> int:
     clock.freeze(dt.datetime.combine(args.today or dt.date(FIRST_YEAR_END, 12, 31), dt.time(10, 0)))
     qapp = QApplication.instance() or QApplication([])
     engine = make_engine(url)
+    upgrade(engine)  # as the application does at start: the indexes of migration 0019
     maker = make_sessionmaker(engine)
     sessions = acting.Sessions(maker, acting.system("bench"))
     today = clock.today()

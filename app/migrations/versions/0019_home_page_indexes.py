@@ -1,4 +1,4 @@
-"""signatures found by their record (issue 17: the home page's to-dos)
+"""signatures found by their record, material lots by their expiry (issue 17: the home page)
 
 Revision ID: 0019
 Revises: 0011
@@ -14,7 +14,9 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_index("ix_signature_row", "signature", ["table_name", "row_id", "meaning"])
+    op.create_index("ix_material_lot_expiry", "material_lot", ["expiry_date"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_material_lot_expiry", table_name="material_lot")
     op.drop_index("ix_signature_row", table_name="signature")
