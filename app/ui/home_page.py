@@ -37,7 +37,7 @@ class HomePage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.data: Home | None = None
-        self._loading = False
+        self._loading = self._again = False
         self.greeting = QLabel(tr("Loading…"))
         font = QFont(self.greeting.font())
         font.setPointSizeF(font.pointSizeF() * 1.4)
@@ -73,8 +73,9 @@ class HomePage(QWidget):
 
     def refresh(self) -> None:
         if self._loading:
+            self._again = True  # a write during the gathering: gather once more when it ends
             return
-        self._loading = True
+        self._loading, self._again = True, False
         self.refresh_button.setEnabled(False)
         roles = None if (self.ctx.acting and self.ctx.acting.is_system) else self.ctx.roles
 
@@ -94,6 +95,8 @@ class HomePage(QWidget):
 
     def show_home(self, data: Home) -> None:
         self._loading = False
+        if self._again:
+            self.refresh()
         self.refresh_button.setEnabled(True)
         self.data = data
         self.greeting.setText(tr("{user} · {posts} · {day}", user=data.user, posts=data.posts,
