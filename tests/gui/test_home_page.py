@@ -3,6 +3,7 @@ its record; the navigation counts them."""
 
 from __future__ import annotations
 
+import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from sqlalchemy import select
@@ -16,17 +17,18 @@ from app.ui.record_dialog import RecordDialog
 PASSWORD = "correct-horse-9"
 
 
-def hold_a_batch(ctx) -> str:
+def hold_a_batch_in(session) -> str:
     """The inspector finds the newest finished batch below its standard: it is held."""
-    def fail(session):
-        batch = session.scalar(select(ProductBatch).where(ProductBatch.batch_no == "NZ2026111901"))
-        quality.inspect(session, dict(kind="finished", batch_id=batch.id, sampled_at="2026-11-19 15:00",
-                                      sample_quantity="3 盒", sampling_method="随机抽样", inspector_id=1, reviewer_id=2),
-                        [dict(item="蛋白质", method="GB 5009.5", requirement="≥ 4.0 g/100g", result="3.1",
-                              verdict="fail")])
-        return batch.batch_no
+    batch = session.scalar(select(ProductBatch).where(ProductBatch.batch_no == "NZ2026111901"))
+    quality.inspect(session, dict(kind="finished", batch_id=batch.id, sampled_at="2026-11-19 15:00",
+                                  sample_quantity="3 盒", sampling_method="随机抽样", inspector_id=1, reviewer_id=2),
+                    [dict(item="蛋白质", method="GB 5009.5", requirement="≥ 4.0 g/100g", result="3.1",
+                          verdict="fail")])
+    return batch.batch_no
 
-    return ctx.write(fail, as_system=True)(None)
+
+def hold_a_batch(ctx) -> str:
+    return ctx.write(hold_a_batch_in, as_system=True)(None)
 
 
 def a_quality_manager(ctx) -> None:
@@ -88,3 +90,17 @@ def test_the_toolbar_brings_the_home_page_back(qtbot, ctx):
     window.navigate("material")
     window.findChild(QAction, "homeAction").trigger()
     assert window.stack.currentWidget().objectName() == f"page_{HOME}"
+
+
+def test_a_write_anywhere_refreshes_the_home_page_and_its_counts(qtbot, ctx):
+    window = loaded_window(qtbot, ctx)
+    home = window.stack.currentWidget()
+    assert not any("已扣留" in line for line in home.lines(home.todos))
+    task = ctx.write(lambda session: hold_a_batch_in(session))
+    with qtbot.waitSignal(ctx.runner.data_changed, timeout=20000):
+        ctx.runner.run(task, lambda _result: None, lambda error: pytest.fail(str(error)))
+    qtbot.waitUntil(lambda: any("已扣留" in line for line in home.lines(home.todos)), timeout=20000)
+    counts = {window.nav.topLevelItem(g).child(i).data(0, Qt.ItemDataRole.UserRole):
+              window.nav.topLevelItem(g).child(i).text(1)
+              for g in range(window.nav.topLevelItemCount()) for i in range(window.nav.topLevelItem(g).childCount())}
+    assert int(counts["product_batch"]) >= 2  # the signature line and the held batch
