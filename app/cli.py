@@ -467,6 +467,12 @@ def cmd_export_epcis(args) -> int:
     return reports_cli.export_epcis(_open(args)[1], args.first, args.last, args.out)
 
 
+def cmd_evaluation_report(args) -> int:
+    from app.reports import cli as reports_cli
+
+    return reports_cli.evaluation_report(_open(args)[1], args.first, args.last, args.out)
+
+
 def cmd_export_pages(args) -> int:
     from app.reports import cli as reports_cli
 
@@ -576,6 +582,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--from", dest="first", required=True, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
     p.add_argument("--to", dest="last", required=True, metavar="DATE", help="结束日期（YYYY-MM-DD，含）")
     p.add_argument("--out", required=True, metavar="FILE.jsonld", help="输出文件")
+    p = add("evaluation-report", cmd_evaluation_report,
+            "一段期间的食品安全管理评价报告（PDF：合格率、关键控制点偏离、供应商表现、召回、档案完整性、上传积压的图表和数据）",
+            "报告同时作为附件归入该期间最后一个月的安全管理档案（已封卷的档案不再归入）。")
+    p.add_argument("--from", dest="first", required=True, metavar="DATE", help="开始日期（YYYY-MM-DD，含）")
+    p.add_argument("--to", dest="last", required=True, metavar="DATE", help="结束日期（YYYY-MM-DD，含）")
+    p.add_argument("--out", required=True, metavar="FILE.pdf", help="输出文件")
     p = add("export-pages", cmd_export_pages, "为每个已放行的商品批次生成标签二维码指向的批次信息网页（静态网站，可放到任何网站空间）",
             "页面路径与 GS1 数字链接一致：01/<商品条码>/10/<批号>/index.html；说明见 docs/batch-pages.md")
     p.add_argument("--out", required=True, metavar="DIR", help="输出文件夹（不存在则新建；只覆盖本程序生成的文件）")

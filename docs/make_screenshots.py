@@ -60,6 +60,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", help="a demo database to use (default: load the demo into a temporary one)")
     parser.add_argument("--out", default=str(HERE / "screenshots"))
+    parser.add_argument("--home-only", action="store_true", help="only the home page and the statistics (issue 17)")
     args = parser.parse_args()
 
     from app.db import open_database
@@ -78,6 +79,8 @@ def main() -> int:
         with sessions.begin() as session:
             demo.load(session)
     ctx = AppContext(engine, sessions, TaskRunner(app))
+    if args.home_only:
+        return shoot_home(app, ctx, Path(args.out))
     window = MainWindow(ctx)
     window.resize(1440, 900)
     window.show()
@@ -100,6 +103,33 @@ def main() -> int:
     shoot("06-trace-forward", "trace", lambda page: page.run_trace(soybean_lot(ctx), "forward"))
     shoot("07-upload-and-statistics", "upload_status")
     shoot_signatures(app, ctx, window, out, shoot)
+    window.close()
+    return 0
+
+
+def shoot_home(app, ctx, out: Path) -> int:
+    """The home page of a quality manager (钱经理) and the statistics of the last 12 months."""
+    from app.models import User
+    from app.services import users
+    from app.ui.main_window import MainWindow
+
+    with ctx.read() as session:
+        user_id = session.scalar(select(User.id).where(User.username == "qian"))
+    if user_id is None:
+        user_id = ctx.write(lambda s: users.create_user(s, "qian", "钱经理", "correct-horse-9",
+                                                        ["quality_manager"]).id, as_system=True)(None)
+    ctx.log_in(user_id)
+    window = MainWindow(ctx)
+    window.resize(1440, 900)
+    window.show()
+    out.mkdir(parents=True, exist_ok=True)
+    settle(app, ctx)
+    window.grab().save(str(out / "15-home.png"))
+    page = window.navigate("statistics")
+    page.choose_months(12)
+    settle(app, ctx)
+    window.grab().save(str(out / "16-statistics.png"))
+    print(out / "15-home.png", out / "16-statistics.png")
     window.close()
     return 0
 

@@ -398,7 +398,7 @@ register(
     declare(CatalogueEntry, "档案", [
         ref("archive_id", "档号", "archive", "archive_no", True, 20),
         count("seq", "顺序号"),
-        text("ledger", "来源台账", 14, True),
+        pick("ledger", "来源台账", c.RECORD_KIND),
         text("record_ids", "记录编号", 16, True),
         text("doc_no", "文号", 14),
         text("title", "题名", 30, True),
@@ -411,12 +411,12 @@ register(
         text("filename", "文件名", 24, True),
         text("media_type", "文件类型", 12, True),
         text("sha256", "SHA-256 校验值", 20, True, help=COMPUTED),
-        text("ledger", "所属台账", 14),
+        pick("ledger", "所属台账", c.RECORD_KIND, required=False),
         count("record_id", "所属记录", required=False),
         note("description", "说明"),
     ], number="filename"),
     declare(Amendment, "档案", [
-        text("table_name", "台账", 14, True),
+        pick("table_name", "台账", c.RECORD_KIND),
         count("row_id", "记录号"),
         text("field", "更正项目", 14, True),
         note("old_value", "原值"),

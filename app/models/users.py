@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app import clock
@@ -41,6 +41,9 @@ class UserRole(Base):
 class Signature(Base):
     __tablename__ = "signature"
     __label__ = "电子签名"
+    # A record's signatures by its row: the home page asks, for a month of a
+    # ledger, which rows still lack one (issue 17).
+    __table_args__ = (Index("ix_signature_row", "table_name", "row_id", "meaning"),)
     table_name: Mapped[str] = mapped_column(String(60), index=True)
     row_id: Mapped[int] = mapped_column(Integer)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)

@@ -149,6 +149,21 @@ def overdue(session: Session, now: dt.datetime | None = None) -> dt.datetime | N
     return None
 
 
+def backlog_alerts(session: Session, today: dt.date):
+    """Home-page provider (services.alerts): records waiting longer than the
+    platform's deadline (setting upload_alert_hours)."""
+    from app.services.alerts import ALERT, OVERDUE, Alert
+
+    from .outbox import counts
+
+    since = overdue(session)
+    if since is None:
+        return []
+    waiting = sum(n for state, n in counts(session).items() if state in ("pending", "sent"))
+    return [Alert("upload_backlog", f"{waiting} 条记录未上传到追溯平台，最早一条自 {since:%Y-%m-%d %H:%M} 起等待，已超过上传期限",
+                  OVERDUE, ALERT, since.date(), "OutboxEntry", None, "quality_manager")]
+
+
 def status(session: Session, now: dt.datetime | None = None) -> dict:
     """What the status panel shows (plain data, gathered on the task runner)."""
     from app.services import settings

@@ -79,6 +79,20 @@ def export_epcis(sessions, first: str, last: str, out: str) -> int:
     return 0
 
 
+def evaluation_report(sessions, first: str, last: str, out: str) -> int:
+    """G§48: the evaluation report of a period, filed in its safety-management archive."""
+    from app.files import output_file, written_atomically
+
+    from .evaluation_report import make_report
+
+    first_day, last_day = _date(first, "--from"), _date(last, "--to")
+    output_file(out, ".pdf", "PDF")
+    with written_atomically(out) as partial, sessions.begin() as session:
+        drawn, _archive, filed = make_report(session, first_day, last_day, partial)
+    print(f"已写出评价报告 {out}：{first_day} 至 {last_day}，{drawn} 幅图；{filed}")
+    return 0
+
+
 def export_pages(sessions, out: str) -> int:
     """The static site of batch pages behind the labels' QR codes (docs/batch-pages.md)."""
     from . import batch_pages

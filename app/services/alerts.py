@@ -44,6 +44,16 @@ PROVIDERS: list[str] = [
     "app.services.recall:alerts",  # recall deadlines, overdue corrective actions
     "app.services.backup:alerts_due",
     "app.services.devices:alerts_due",
+    "app.services.todos:awaiting_signature",
+    "app.services.todos:held_batches",
+    "app.services.todos:archives_ready",
+    "app.services.reminders:supplier_documents",
+    "app.services.reminders:health_certificates",
+    "app.services.reminders:lots_near_expiry",
+    "app.services.reminders:samples_for_disposal",
+    "app.services.reminders:archives_retention_ending",
+    "app.services.reminders:unanswered_deviations",
+    "app.platform.upload:backlog_alerts",
 ]
 
 

@@ -27,7 +27,7 @@ from app.i18n import tr
 from app.paths import chosen_database
 
 from .dialogs import Dialogs, show_error
-from .tasks import TaskRunner
+from .tasks import TaskRunner, writes
 
 if TYPE_CHECKING:  # the database layer loads after the splash is painted (see run)
     from .context import AppContext
@@ -155,6 +155,28 @@ def splash(app: QApplication) -> QWidget:
     return screen
 
 
+def install_qt_translations(app: QApplication, language: str) -> bool:
+    """Qt's own texts (the standard buttons Yes/No/OK/Cancel, the context
+    menus of text fields) in the application's language, from the catalogue
+    PySide6 ships (qtbase_zh_CN.qm); whether it loaded."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    old = getattr(app, "_qt_translator", None)
+    if old is not None:
+        app.removeTranslator(old)
+        app._qt_translator = None
+    if language == "en":
+        return True
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if not translator.load(QLocale(language), "qtbase", "_", folder):
+        log.warning("Qt's %s translations not found in %s: its standard buttons stay in English", language, folder)
+        return False
+    app.installTranslator(translator)
+    app._qt_translator = translator  # kept: a translator that is collected stops translating
+    return True
+
+
 def make_application(argv: list[str]) -> QApplication:
     app = QApplication.instance() or QApplication(argv)
     app.setOrganizationName("FoodArchive")
@@ -162,6 +184,7 @@ def make_application(argv: list[str]) -> QApplication:
     app.setApplicationDisplayName("食品质量技术档案")
     app.setWindowIcon(app_icon())
     i18n.set_language(str(QSettings().value("ui/language", i18n.DEFAULT)))
+    install_qt_translations(app, i18n.language())
     return app
 
 
@@ -199,7 +222,7 @@ def offer_demo(ctx: AppContext, parent) -> None:
         dialog.close()
         show_error(parent, error)
 
-    ctx.runner.run(load, finished, failed, moved)
+    ctx.runner.run(writes(load), finished, failed, moved)
 
 
 def smoke_check(app: QApplication, window, timeout_ms: int = 60000) -> int:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.services import acting as acting_
 from app.services.acting import SYSTEM_NAME, Actor, Sessions
 
-from .tasks import TaskRunner
+from .tasks import TaskRunner, writes
 
 
 @dataclass
@@ -87,4 +87,4 @@ class AppContext:
             with sessions.begin() as session:
                 return fn(session)
 
-        return task
+        return writes(task)

@@ -34,7 +34,7 @@ from app.ledgers import Ledger, registry
 
 from .context import AppContext
 from .dialogs import Dialogs, show_error
-from .tasks import Progress
+from .tasks import Progress, writes
 
 XLSX_FILTER = "Excel (*.xlsx)"
 # Ledgers ticked when the inspection dialog opens: the R2 records an inspector asks for first.
@@ -211,7 +211,7 @@ class LedgerExcel(QWidget):
             self.page.model.refresh()
             Dialogs.info(self, tr("Import from Excel"), tr("{rows} records imported.", rows=rows))
 
-        self.progress.start(ctx, tr("Importing…"), task, done)
+        self.progress.start(ctx, tr("Importing…"), writes(task), done)
 
 
 class InspectionDialog(QDialog):

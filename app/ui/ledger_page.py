@@ -255,6 +255,10 @@ class LedgerPage(QWidget):
             # One window per record: a dialog opened again must not refresh twice.
             dialog.saved.connect(self.show_saved, Qt.ConnectionType.UniqueConnection)
 
+    def refresh(self) -> None:
+        """Re-read the rows (after a write anywhere, or F5); the filters stay."""
+        self.model.refresh()
+
     def show_saved(self, record_id: int) -> None:
         """Re-read the rows and select the record just saved, if the filters still show it."""
         self.model.refresh()

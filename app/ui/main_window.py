@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSettings, Qt, QTimer
-from PySide6.QtGui import QActionGroup
+from PySide6.QtGui import QActionGroup, QKeySequence
 from PySide6.QtWidgets import (
+    QHeaderView,
     QLabel,
     QMainWindow,
     QSplitter,
@@ -47,6 +48,14 @@ GROUPS = (
 )
 
 
+# Tables that only link two records: reached from their parent record (the
+# supplier page, the inspection, the archive browser, a record's attachments),
+# not listed in the navigation; their pages still open by key.
+LINK_TABLES = frozenset({"supplier_document_material", "inspection_item", "catalogue_entry", "attachment",
+                         "supplier_status_change"})
+HOME = "home"
+
+
 @dataclass(frozen=True)
 class Page:
     key: str
@@ -79,12 +88,14 @@ def pages() -> list[Page]:
     """Every page of the navigation: the workflow screens first in their group,
     then one table per ledger."""
     found = [
+        Page(HOME, "", tr("Home"), _special("home_page", "HomePage")),
         Page("batch_workbench", "生产", tr("Batch workbench"), _special("batch_screen", "BatchWorkbench")),
         Page("release_desk", "出厂与销售", tr("Release desk"), _special("release_screen", "ReleaseDesk")),
         Page("archive_browser", "档案", tr("Archive browser"), _special("archive_browser", "ArchiveBrowser")),
         Page("trace", "追溯", tr("Trace"), _special("trace_view", "TraceView")),
         Page("recall_desk", "召回与销毁", tr("Recall desk"), _special("recall_screen", "RecallDesk")),
         Page("upload_status", "上传与统计", tr("Upload status"), _special("upload_page", "UploadPage")),
+        Page("statistics", "上传与统计", tr("Statistics"), _special("statistics_page", "StatisticsPage")),
         Page("users", "基础数据", tr("Users and roles"), _special("users_page", "UsersPage"), needs="configure"),
         Page("settings", "基础数据", tr("Settings"), _special("settings_page", "SettingsPage"), needs="configure"),
     ]
@@ -104,14 +115,16 @@ class MainWindow(QMainWindow):
         self._pages = {page.key: page for page in pages() if page.needs is None or ctx.may(page.needs)}
         self._built: dict[str, QWidget] = {}
 
+        self._stale: set[str] = set()  # built pages to re-read when next shown
         self.nav = QTreeWidget()
         self.nav.setObjectName("navigation")
         self.nav.setHeaderHidden(True)
-        self.nav.setMinimumWidth(190)
+        self.nav.setColumnCount(2)  # the title; how many to-dos and alerts concern it
+        self.nav.header().setStretchLastSection(False)
+        self.nav.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.nav.header().setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        self.nav.setMinimumWidth(210)
         self.stack = QStackedWidget()
-        welcome = QLabel(tr("Choose a ledger or a screen on the left."))
-        welcome.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.stack.addWidget(welcome)
         self._fill_navigation()
         self.nav.currentItemChanged.connect(self._on_navigate)
 
@@ -121,9 +134,84 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.stack)
         self.splitter.setStretchFactor(1, 1)
         self.setCentralWidget(self.splitter)
-        self.statusBar().showMessage(ctx.engine.url.render_as_string(hide_password=True))
+        self.where = QLabel(self._where())
+        self.where.setObjectName("where")
+        self.statusBar().addWidget(self.where, 1)
         self._build_menu()
+        self._build_toolbar()
+        ctx.runner.data_changed.connect(self.data_changed)
         self._restore()
+        self.go_home()
+
+    def _where(self) -> str:
+        """The status bar: who, for which enterprise, in which database file (never its URL)."""
+        from pathlib import Path
+
+        from sqlalchemy import select
+
+        from app.models import Enterprise
+
+        with self.ctx.read() as session:
+            enterprise = session.scalar(select(Enterprise.name).limit(1))
+        url = self.ctx.engine.url
+        database = Path(url.database).name if url.get_backend_name() == "sqlite" and url.database else url.database
+        parts = [tr("User: {name}", name=self.ctx.actor or tr("not signed in")),
+                 tr("Enterprise: {name}", name=enterprise or tr("not entered yet")),
+                 tr("Database: {name}", name=database or "")]
+        return "    ".join(parts)
+
+    def _build_toolbar(self) -> None:
+        bar = self.addToolBar(tr("Main"))
+        bar.setObjectName("mainToolbar")
+        bar.setMovable(False)
+        home = bar.addAction(tr("Home"), self.go_home)
+        home.setObjectName("homeAction")
+        home.setShortcut(QKeySequence("Alt+Home"))
+        refresh = bar.addAction(tr("Refresh"), self.refresh_current)
+        refresh.setObjectName("refreshAction")
+        refresh.setShortcut(QKeySequence.StandardKey.Refresh)  # F5
+        refresh.setToolTip(tr("Read the page again from the database (F5)"))
+
+    def go_home(self) -> QWidget:
+        return self.navigate(HOME)
+
+    # ------------------------------------------------------------ refreshing
+
+    @staticmethod
+    def _refresh(widget: QWidget) -> None:
+        """A page re-reads what it shows: ``refresh`` or ``reload``, whichever it has."""
+        for name in ("refresh", "reload"):
+            method = getattr(widget, name, None)
+            if callable(method):
+                method()
+                return
+
+    def refresh_current(self) -> None:
+        current = self.stack.currentWidget()
+        if current is not None:
+            self._refresh(current)
+
+    def data_changed(self) -> None:
+        """After any write: the page in view re-reads now, the others when next shown;
+        the home page always (its lines give the navigation counts)."""
+        current = self.stack.currentWidget()
+        for key, widget in self._built.items():
+            if widget is current or key == HOME:
+                self._refresh(widget)
+            else:
+                self._stale.add(key)
+
+    def show_counts(self, counts: dict[str, int]) -> None:
+        """The to-dos and alerts that concern each page, beside its title; a group shows its sum."""
+        for top in range(self.nav.topLevelItemCount()):
+            group = self.nav.topLevelItem(top)
+            total = 0
+            for index in range(group.childCount()):
+                item = group.child(index)
+                count = counts.get(item.data(0, Qt.ItemDataRole.UserRole), 0)
+                total += count
+                item.setText(1, str(count) if count else "")
+            group.setText(1, str(total) if total else "")
 
     def _build_menu(self) -> None:
         settings_menu = self.menuBar().addMenu(tr("Settings"))
@@ -236,7 +324,8 @@ class MainWindow(QMainWindow):
     def _fill_navigation(self) -> None:
         by_group: dict[str, list[Page]] = {}
         for page in self._pages.values():
-            by_group.setdefault(page.group, []).append(page)
+            if page.key not in LINK_TABLES:
+                by_group.setdefault(page.group, []).append(page)
         for group, label in GROUPS:
             if group not in by_group:
                 continue
@@ -255,13 +344,16 @@ class MainWindow(QMainWindow):
             self.show_page(key)
 
     def navigate(self, key: str) -> QWidget:
-        """Select a page in the navigation, as a click would."""
+        """Select a page in the navigation, as a click would (a page the
+        navigation does not list, the home page or a link table, selects nothing)."""
+        chosen = None
         for top in range(self.nav.topLevelItemCount()):
             group = self.nav.topLevelItem(top)
             for index in range(group.childCount()):
                 item = group.child(index)
                 if item.data(0, Qt.ItemDataRole.UserRole) == key:
-                    self.nav.setCurrentItem(item)
+                    chosen = item
+        self.nav.setCurrentItem(chosen)
         return self.show_page(key)
 
     def show_page(self, key: str) -> QWidget:
@@ -273,6 +365,12 @@ class MainWindow(QMainWindow):
                 widget.recall_requested.connect(lambda number: self.navigate("recall_desk").start_from(number))
             self._built[key] = widget
             self.stack.addWidget(widget)
+            if key == HOME:
+                widget.open_page.connect(self.navigate)
+                widget.loaded.connect(lambda: self.show_counts(widget.page_counts()))
+        elif key in self._stale:
+            self._refresh(widget)
+        self._stale.discard(key)
         self.stack.setCurrentWidget(widget)
         return widget
 

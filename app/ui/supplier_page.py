@@ -107,6 +107,12 @@ class SupplierPage(QWidget):
     def _refresh_list(self) -> None:
         self.list.model.refresh()
 
+    def refresh(self) -> None:
+        """After a write anywhere (or F5): the list, and the supplier shown."""
+        self.list.model.refresh()
+        if self.detail.supplier_id is not None:
+            self.detail.show_supplier(self.detail.supplier_id)
+
     def select(self, supplier_id: int) -> None:
         """Choose a supplier as a click on its row would."""
         row = self.list.model.row_of(supplier_id)

@@ -63,8 +63,23 @@ class _Job(QRunnable):
             self.signals.succeeded.emit(result)
 
 
+WRITES = "writes_data"  # the attribute that marks a job as a write (AppContext.write sets it)
+
+
+def writes(fn: Callable) -> Callable:
+    """Mark ``fn`` as a job that writes: after it succeeds, ``data_changed``."""
+    setattr(fn, WRITES, True)
+    return fn
+
+
 class TaskRunner(QObject):
-    """Runs functions on a thread pool; keeps the jobs' signal objects alive."""
+    """Runs functions on a thread pool; keeps the jobs' signal objects alive.
+
+    After every write that succeeded, and after its own callback, one
+    ``data_changed``: the open pages re-read what they show (Anki's
+    operations do the same), whoever made the change."""
+
+    data_changed = Signal()
 
     def __init__(self, parent: QObject | None = None, pool: QThreadPool | None = None):
         super().__init__(parent)
@@ -87,7 +102,12 @@ class TaskRunner(QObject):
             signals.deleteLater()
             callback(value)
 
-        signals.succeeded.connect(lambda result: done(on_success, result))
+        def succeeded(result):
+            done(on_success, result)
+            if getattr(fn, WRITES, False):
+                self.data_changed.emit()
+
+        signals.succeeded.connect(succeeded)
         signals.failed.connect(lambda error: done(on_failure, error))
         if on_progress:
             signals.progressed.connect(on_progress)

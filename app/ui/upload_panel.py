@@ -17,6 +17,7 @@ from app.i18n import lazy, tr
 
 from .context import AppContext
 from .dialogs import Dialogs, show_error
+from .tasks import writes
 
 log = logging.getLogger("ui.upload")
 
@@ -139,7 +140,7 @@ class UploadPanel(QGroupBox):
 
     # ------------------------------------------------------------ actions
     def _run(self, fn, done) -> None:
-        self.ctx.runner.run(fn, lambda result: isValid(self) and (done(result), self.refresh()),
+        self.ctx.runner.run(writes(fn), lambda result: isValid(self) and (done(result), self.refresh()),
                             lambda error: isValid(self) and (show_error(self, error), self.refresh()))
 
     def send_now(self) -> None:

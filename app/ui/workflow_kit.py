@@ -34,6 +34,7 @@ from app.ledgers import ledger
 
 from .context import AppContext
 from .dialogs import show_error
+from .tasks import writes
 
 log = logging.getLogger("ui")
 
@@ -314,7 +315,7 @@ class WorkflowScreen(QWidget):
         if error_label is not None:
             error_label.clear_message()
         self.ctx.runner.run(
-            task,
+            writes(task),
             lambda snap: self._written(number, snap, on_success),
             lambda error: self._write_failed(error, error_label),
         )
