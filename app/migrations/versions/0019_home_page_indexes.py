@@ -1,13 +1,13 @@
 """signatures found by their record, material lots by their expiry (issue 17: the home page)
 
 Revision ID: 0019
-Revises: 0011
+Revises: 0017
 Create Date: 2026-11-30
 """
 from alembic import op
 
 revision = '0019'
-down_revision = '0011'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
