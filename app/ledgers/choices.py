@@ -9,8 +9,9 @@ def _record_kinds() -> dict[str, str]:
     attachment or an amendment names as its ledger, shown instead of the table."""
     from app.models import Base
 
-    return {m.class_.__tablename__: m.class_.__label__ for m in Base.registry.mappers
-            if getattr(m.class_, "__label__", None)}
+    # The registry's mappers are a set: sorted, so documents and forms list them alike every run.
+    return dict(sorted((m.class_.__tablename__, m.class_.__label__) for m in Base.registry.mappers
+                       if getattr(m.class_, "__label__", None)))
 
 
 RECORD_KIND = _record_kinds()

@@ -331,7 +331,11 @@ register(
         status(c.RECALL_STATUS),
         person("manager_id", "召回负责人"),
         *submittable(),
-    ], date="started_on", number="recall_no", archive="warning", signs=("编制", "批准")),
+    ], date="started_on", number="recall_no", archive="warning", signs=("编制", "批准"),
+        # On paper: what was recalled, why, by when, and how it ended; the
+        # trace query and the deadlines' hours stay in the file.
+        prints=("recall_no", "product_batch_id", "started_on", "level", "reason", "source", "finish_by",
+                "regulator_opinion", "corrective_measures", "closed_on", "status", "manager_id")),
     declare(RecallProgress, "召回与销毁", [
         ref("recall_id", "召回编号", "recall", "recall_no", True, 14),
         ref("delivery_id", "销售单号", "delivery", "delivery_no", True, 14),

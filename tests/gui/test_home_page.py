@@ -96,11 +96,16 @@ def test_a_write_anywhere_refreshes_the_home_page_and_its_counts(qtbot, ctx):
     window = loaded_window(qtbot, ctx)
     home = window.stack.currentWidget()
     assert not any("已扣留" in line for line in home.lines(home.todos))
+    before = int(nav_counts(window)["product_batch"] or 0)
     task = ctx.write(lambda session: hold_a_batch_in(session))
     with qtbot.waitSignal(ctx.runner.data_changed, timeout=20000):
         ctx.runner.run(task, lambda _result: None, lambda error: pytest.fail(str(error)))
     qtbot.waitUntil(lambda: any("已扣留" in line for line in home.lines(home.todos)), timeout=20000)
-    counts = {window.nav.topLevelItem(g).child(i).data(0, Qt.ItemDataRole.UserRole):
-              window.nav.topLevelItem(g).child(i).text(1)
-              for g in range(window.nav.topLevelItemCount()) for i in range(window.nav.topLevelItem(g).childCount())}
-    assert int(counts["product_batch"]) >= 2  # the signature line and the held batch
+    assert int(nav_counts(window)["product_batch"]) == before + 1  # the held batch
+
+
+def nav_counts(window) -> dict[str, str]:
+    """The count beside each navigation entry, by the page it opens."""
+    return {window.nav.topLevelItem(g).child(i).data(0, Qt.ItemDataRole.UserRole):
+            window.nav.topLevelItem(g).child(i).text(1)
+            for g in range(window.nav.topLevelItemCount()) for i in range(window.nav.topLevelItem(g).childCount())}

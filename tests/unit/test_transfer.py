@@ -351,7 +351,7 @@ def _rehash(data: dict, table: str, row_number: int) -> None:
     block = data["tables"][table]
     values = dict(zip(block["columns"], block["rows"][row_number - 1]))
     parsed = {c.name: None if values[c.name] is None else transfer.PARSERS[c.type.python_type](values[c.name], c)
-              for c in Base.metadata.tables[table].columns}
+              for c in Base.metadata.tables[table].columns if c.name not in audit.NOT_CONTENT}
     canonical = {k: audit.canonical_value(v) for k, v in sorted(parsed.items())}
     log = data["tables"]["audit_log"]
     last = _entries(data)[-1]
