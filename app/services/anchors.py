@@ -138,7 +138,17 @@ def advance(connection: Connection) -> Head | None:
     longer holds (that evidence is kept until someone looks into it)."""
     if check_local(connection):
         return None
-    current = head(connection, known=stored(connection))
+    return _remember(connection, head(connection, known=stored(connection)))
+
+
+def restart(connection: Connection) -> Head | None:
+    """After a deliberate restore: the restored copy's head (it passed verify
+    before it replaced the database) becomes what this PC remembers, or the
+    older copy would be reported as a chain cut short at every start."""
+    return _remember(connection, head(connection))
+
+
+def _remember(connection: Connection, current: Head | None) -> Head | None:
     if current is None:
         return None
     data = _load()

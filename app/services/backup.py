@@ -448,6 +448,7 @@ def restore(url: str | URL, file: str | Path, sessions=None, release: Callable[[
                 contextlib.closing(sqlite3.connect(current, timeout=30)) as dst:
             src.backup(dst)
         log.info("restored %s from %s; the previous database is at %s", current, file, aside)
+        _restart_anchor(url)
         return Restored(file, aside)
     aside = Path(file).parent / f"{PREFIX}恢复前-{stamp}.dump"
     dump_postgresql(url, aside)
@@ -455,7 +456,19 @@ def restore(url: str | URL, file: str | Path, sessions=None, release: Callable[[
     _run_tool([pg_tool("pg_restore"), "--clean", "--if-exists", "--no-owner", "--no-privileges",
                "--single-transaction", "--exit-on-error", f"--dbname={address}", str(file)], env, "恢复数据库（pg_restore）")
     log.info("restored %s from %s; the previous database is at %s", url.render_as_string(hide_password=True), file, aside)
+    _restart_anchor(url)
     return Restored(file, aside)
+
+
+def _restart_anchor(url: URL) -> None:
+    from . import anchors
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            anchors.restart(connection)
+    finally:
+        engine.dispose()
 
 
 def _verify_sqlite_integrity(path: Path) -> list[str]:

@@ -16,7 +16,7 @@ from app.cli import main
 from app.db import make_engine, make_sessionmaker, upgrade
 from app.errors import UserError
 from app.models import BackupRun
-from app.services import acting, alerts, audit, backup, settings
+from app.services import acting, alerts, anchors, audit, backup, settings
 
 
 @pytest.fixture
@@ -116,6 +116,8 @@ def test_restore_keeps_current_database_aside(live, tmp_path, capsys):
     outcome = backup.run(engine, sessions, to=tmp_path / "bk")
     with sessions.begin() as session:
         settings.put(session, "mass_balance_tolerance", "0.03")
+    with engine.connect() as connection:
+        newer = anchors.advance(connection)  # this PC has seen the later entries
     engine.dispose()
     assert main(["--db", str(path), "restore", str(outcome.path)]) == 0
     said = capsys.readouterr().out
@@ -128,6 +130,8 @@ def test_restore_keeps_current_database_aside(live, tmp_path, capsys):
     check = make_engine(f"sqlite:///{path}")
     with check.connect() as connection:
         assert audit.verify(connection) == []
+        # The deliberate restore is not reported as a chain cut short at the next start.
+        assert anchors.check_local(connection) == [] and anchors.stored(connection).entry < newer.entry
     check.dispose()
 
 
