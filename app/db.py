@@ -268,6 +268,9 @@ def open_database(url: str, on_backup: Callable[[Path], None] | None = None, act
 
     problems.remember_database(url)
     path = problems.sqlite_path(url)
+    # A file made now has a chain of its own: whatever this PC remembered for
+    # the same path belonged to a database that was deleted.
+    fresh = path is not None and not (path.exists() and path.stat().st_size)
     if path is not None:
         _check_file(path, create)
     try:
@@ -285,6 +288,11 @@ def open_database(url: str, on_backup: Callable[[Path], None] | None = None, act
         raise problems.DatabaseProblem(message) from exc
     if backup is not None and on_backup is not None:
         on_backup(backup)
+    if fresh:
+        from app.services import anchors
+
+        with engine.connect() as connection:
+            anchors.restart(connection)
     warnings = start_checks(engine)
     if warnings and on_tamper is not None:
         on_tamper(warnings)

@@ -142,10 +142,17 @@ def advance(connection: Connection) -> Head | None:
 
 
 def restart(connection: Connection) -> Head | None:
-    """After a deliberate restore: the restored copy's head (it passed verify
-    before it replaced the database) becomes what this PC remembers, or the
-    older copy would be reported as a chain cut short at every start."""
-    return _remember(connection, head(connection))
+    """A database this PC starts remembering afresh: one restored on purpose
+    (the copy passed verify before it replaced the database), or a new file
+    made where an earlier one was deleted. Otherwise the older copy, or the
+    new chain, would be reported as tampered with at every start."""
+    current = head(connection)
+    data = _load()
+    data.pop(database_key(connection), None)
+    if current is not None:
+        data[database_key(connection)] = asdict(current)
+    _store(data)
+    return current
 
 
 def _remember(connection: Connection, current: Head | None) -> Head | None:
@@ -153,6 +160,11 @@ def _remember(connection: Connection, current: Head | None) -> Head | None:
         return None
     data = _load()
     data[database_key(connection)] = asdict(current)
+    _store(data)
+    return current
+
+
+def _store(data: dict) -> None:
     target = _file()
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +173,6 @@ def _remember(connection: Connection, current: Head | None) -> Head | None:
         os.replace(temporary, target)  # whole or not at all
     except OSError:
         log.warning("cannot write the local anchor %s", target, exc_info=True)
-    return current
 
 
 # ------------------------------------------------------------ on paper

@@ -64,6 +64,27 @@ def start(path) -> tuple[list[str], object]:
 # ------------------------------------------------------------ trailing deletions
 
 
+def test_a_new_database_where_one_was_deleted_starts_without_a_warning(demo_copy):
+    said, (engine, _) = start(demo_copy)  # this PC remembers the demo's head
+    engine.dispose()
+    demo_copy.unlink()
+    engine, sessions = open_database(f"sqlite:///{demo_copy}", actor=acting.system("tester"), create=True)
+    with sessions.begin() as session:
+        from app.models import Setting
+
+        session.add(Setting(key="first-entry", value="1"))
+    engine.dispose()
+    said, (engine, _) = start(demo_copy)
+    engine.dispose()
+    assert said == []
+    with raw(demo_copy) as conn:
+        newest = conn.execute("SELECT max(id) FROM audit_log").fetchone()[0]
+    engine = make_engine(f"sqlite:///{demo_copy}")
+    with engine.connect() as connection:
+        assert anchors.stored(connection).entry == newest
+    engine.dispose()
+
+
 def test_trailing_deletion_is_reported_at_start_and_by_verify(demo_copy):
     said, (engine, _) = start(demo_copy)  # this PC remembers the head
     engine.dispose()
