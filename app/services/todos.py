@@ -99,10 +99,18 @@ def archives_ready(session: Session, today: dt.date) -> Iterator[Alert]:
                 .where(ArchiveRecord.table_name.in_(signed_tables),
                        ~select(Signature.id).where(Signature.table_name == ArchiveRecord.table_name,
                                                    Signature.row_id == ArchiveRecord.row_id).exists()))
+    ready: dict[str, list[Archive]] = {}
     for archive in session.scalars(select(Archive).where(Archive.status != "sealed", Archive.id.not_in(unsigned))
                                    .order_by(Archive.archive_no)):
-        if sealing.checklist(session, archive):
-            continue
-        title = f"{ARCHIVE_KIND.get(archive.kind, archive.kind)} {archive.archive_no} 材料齐全，可以封卷"
+        if not sealing.checklist(session, archive):
+            ready.setdefault(archive.kind, []).append(archive)
+    lines = []
+    for kind, archives in ready.items():
+        name = ARCHIVE_KIND.get(kind, kind)
+        if len(archives) >= GROUP_FROM:  # one line that opens the archive browser, as for signatures
+            lines.append((f"{name}：{len(archives)} 份材料齐全，可以封卷", None))
+        else:
+            lines += [(f"{name} {a.archive_no} 材料齐全，可以封卷", a.id) for a in archives]
+    for title, archive_id in lines:
         for post in [role for role, allowed in users.PERMISSIONS.items() if "seal" in allowed]:
-            yield Alert("archive_ready", title, NOTICE, TODO, None, "Archive", archive.id, post)
+            yield Alert("archive_ready", title, NOTICE, TODO, None, "Archive", archive_id, post)

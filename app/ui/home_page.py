@@ -24,7 +24,7 @@ log = logging.getLogger("ui.home")
 
 COLOURS = {alerts.OVERDUE: "#b3261e", alerts.DUE: "#9a6700", alerts.NOTICE: "#57606a"}
 # Records without a ledger of their own open the page that shows them.
-PAGES = {"OutboxEntry": "upload_status"}
+PAGES = {"OutboxEntry": "upload_status", "Archive": "archive_browser"}
 LINE = Qt.ItemDataRole.UserRole
 
 

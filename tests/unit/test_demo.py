@@ -22,7 +22,7 @@ from app.models import (
     StorageConditionRecord, ArchiveSeal, Signature, User,
 )
 from app.reports import volume_data
-from app.services import acting, audit, demo, sealing, signatures, suppliers, users
+from app.services import acting, audit, demo, sealing, signatures, suppliers, todos, users
 from app.services.common import create
 from app.services.trace import trace
 
@@ -287,3 +287,22 @@ def test_examples_are_numbers_worth_trying(loaded):
     posts = {post for _, posts in examples.users for post in posts.split("、")}
     assert posts == set(users.ROLES.values()) and examples.password == "songhe2026"
     assert ("chenmeiqin", "质量负责人") in examples.users
+
+
+def test_many_archives_ready_to_seal_are_one_line_that_opens_the_browser(loaded):
+    """The month's open archives of a kind, when many are complete, make one
+    to-do line (no record id: the home page opens the archive browser)."""
+    _, Session, _ = loaded
+    with Session() as s:
+        open_ready = [a for a in s.scalars(select(Archive).where(Archive.status != "sealed"))
+                      if not sealing.checklist(s, a)]
+        lines = [a for a in todos.archives_ready(s, clock.today()) if a.role == "quality_manager"]
+    by_kind: dict[str, int] = {}
+    for archive in open_ready:
+        by_kind[archive.kind] = by_kind.get(archive.kind, 0) + 1
+    grouped = [line for line in lines if line.record_id is None]
+    singles = [line for line in lines if line.record_id is not None]
+    assert grouped, by_kind  # the demo's current month: a product archive per batch
+    assert len(grouped) == sum(1 for n in by_kind.values() if n >= todos.GROUP_FROM)
+    assert len(singles) == sum(n for n in by_kind.values() if n < todos.GROUP_FROM)
+    assert all("份材料齐全，可以封卷" in line.title for line in grouped)
