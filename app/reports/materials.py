@@ -16,6 +16,7 @@ from reportlab.platypus import Flowable, Image, KeepTogether, NextPageTemplate, 
 
 from app.i18n import tr
 
+from . import reading_chart
 from .fonts import FONT
 from .layout import LANDSCAPE_FRAME, LANDSCAPE_WIDTH, WIDTH, InkLine, Mark, Styles, cell, grid, para
 from .volume_data import IMAGE_TYPES, MaterialData, RecordData, SignatureLine
@@ -370,6 +371,15 @@ def register(material: MaterialData, st: Styles, pdf_pages: list, room: tuple[fl
 
 def material_story(material: MaterialData, st: Styles, pdf_pages: list, archive_no: str, page: float,
                    ink: bool = False) -> list:
+    story = _material_pages(material, st, pdf_pages, archive_no, page, ink)
+    for chart in material.charts:
+        story.append(KeepTogether([Spacer(1, 4 * mm), para(reading_chart.caption(chart), st.body),
+                                   reading_chart.drawing(chart, WIDTH)]))
+    return story
+
+
+def _material_pages(material: MaterialData, st: Styles, pdf_pages: list, archive_no: str, page: float,
+                    ink: bool = False) -> list:
     """The pages of one material; ``page`` is the height of a page's frame;
     ``ink``: signatures are given in ink on paper (纸质签名). A register too
     wide for a portrait page prints on landscape pages."""

@@ -25,7 +25,7 @@ from app.services import anchors, audit, settings, signatures
 from app.services.anchors import Head
 from app.services.signatures import SignatureLine
 
-from . import readable
+from . import readable, reading_chart
 
 # 类目名称 per archive kind (the class of the 全宗 the volume is filed under).
 CATEGORY = {"product": "产品质量技术档案", "commodity": "商品质量技术档案",
@@ -78,6 +78,8 @@ class MaterialData:
     date: dt.date | None
     records: list[RecordData]
     item_labels: list[str] = field(default_factory=list)
+    # A device file's readings drawn beside its register (reading_chart.py).
+    charts: list = field(default_factory=list)
 
 
 @dataclass
@@ -246,8 +248,11 @@ def read_material(session, entry, refs: _Refs, digest=None) -> MaterialData:
     readable.enrich(session, declaration, rows, records)
     item_labels = [f.label for f in _item_fields()] if entry.ledger == "inspection" else []
     doc_no = entry.doc_no or (_own_numbers(records) if declaration.number_field else "")
-    return MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, doc_no,
-                        entry.responsible, entry.date, records, item_labels)
+    material = MaterialData(entry.seq, entry.ledger, declaration.title, entry.title, doc_no,
+                            entry.responsible, entry.date, records, item_labels)
+    if entry.ledger == "reading_import":
+        material.charts = reading_chart.charts_of_imports(session, rows)
+    return material
 
 
 def _own_numbers(records: list[RecordData]) -> str:

@@ -140,3 +140,27 @@ def test_import_readings_command(tmp_path, capsys):
     assert "此前已经导入过，没有增加任何读数" in capsys.readouterr().out
     assert main(["--db", str(path), "import-readings", "NOPE", str(csv_file)]) == 1
     assert "没有编号或名称为「NOPE」的监测设备；已有：TH01" in capsys.readouterr().err
+
+
+def test_the_monthly_safety_volume_draws_the_files_readings_with_their_limits(session, tmp_path):
+    """R2.9: the paper shows what the readings did: one chart per parameter,
+    the alarm limits and the number of excursions named on it."""
+    from app.reports import reading_chart, volume as printed
+    from app.reports.volume_data import read_volume
+
+    plant(session)
+    device = cold_store(session)
+    devices.import_file(session, device.id, "冷库一号.csv", GBK_CSV)
+    archive = session.scalars(select(Archive).where(Archive.kind == "safety", Archive.period == "2026-11")).one()
+    material = next(m for m in read_volume(session, archive.id).materials if m.ledger == "reading_import")
+    charts = {chart.title: chart for chart in material.charts}
+    assert set(charts) == {"成品冷库 温度（℃）", "成品冷库 湿度（%RH）"}
+    temperature = charts["成品冷库 温度（℃）"]
+    assert (temperature.low, temperature.high, temperature.alarms) == (0, 4, 2)
+    assert [value for _, value in temperature.points] == [2.5, 3.1, 6.2, 3.9, -1.5]
+    assert temperature.points[-1][0] == 2.0  # hours since the first reading
+    assert (charts["成品冷库 湿度（%RH）"].high, charts["成品冷库 湿度（%RH）"].alarms) == (75, 1)
+    target = tmp_path / "safety.pdf"
+    printed.print_volume(session, archive.id, str(target))
+    assert target.stat().st_size > 0
+    assert reading_chart.caption(temperature) == "成品冷库 温度（℃）：超限 2 次；报警限（红色虚线）：下限 0、上限 4"
