@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from app.errors import ValidationError, FieldError
 from app.models import Setting
+from app.models.choices import ARCHIVE_KIND, RETENTION
 
 from . import users
 
@@ -96,8 +97,8 @@ def _font(key: str, value) -> str:
     return text
 
 
-RETENTION_KINDS = {"product": "产品档案", "commodity": "商品档案", "warning": "食品安全警示档案", "safety": "安全管理档案"}
-RETENTION = {"Y": "永久", "D30": "定期30年", "D10": "定期10年"}  # app/ledgers/choices.py RETENTION
+# The archives' own vocabulary: a retention setting per archive kind.
+RETENTION_KINDS = ARCHIVE_KIND
 
 
 def _retention(key: str, value) -> dict:
@@ -232,7 +233,7 @@ def put(session: Session, key: str, value, reason: str | None = None) -> bool:
     return True
 
 
-SIGNATURE_MODES = ("电子签名", "纸质签名")
+SIGNATURE_MODES = tuple(SETTINGS["signature_mode"].choices)
 
 
 def check_signature_mode(value) -> str:
